@@ -1,0 +1,5 @@
+"""``python -m rea`` runs the CLI."""
+
+from rea.cli import main
+
+main()

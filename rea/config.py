@@ -1,0 +1,165 @@
+"""Settings from the environment, and the one ``redact()`` for URLs, headers and parameters."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+REDACTED = "***"
+
+#: Names of parameters and headers whose values are secrets, lower case.
+SECRET_NAMES = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "x-els-apikey",
+        "x-els-insttoken",
+        "insttoken",
+        "authorization",
+        "ncbi_api_key",
+        "scopus_api_key",
+        "scopus_insttoken",
+    }
+)
+
+#: Environment variables that hold secrets.
+SECRET_ENV = ("NCBI_API_KEY", "SCOPUS_API_KEY", "SCOPUS_INSTTOKEN")
+
+DEFAULT_PUBMED_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+DEFAULT_SCOPUS_URL = "https://api.elsevier.com/content/search/scopus"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What rea reads from the environment. Secrets live here and nowhere else."""
+
+    pubmed_url: str = DEFAULT_PUBMED_URL
+    scopus_url: str = DEFAULT_SCOPUS_URL
+    ncbi_api_key: str | None = None
+    ncbi_email: str | None = None
+    ncbi_tool: str = "rea"
+    scopus_api_key: str | None = None
+    scopus_insttoken: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        return cls(
+            pubmed_url=(get("REA_PUBMED_URL") or DEFAULT_PUBMED_URL).rstrip("/"),
+            scopus_url=(get("REA_SCOPUS_URL") or DEFAULT_SCOPUS_URL).rstrip("/"),
+            ncbi_api_key=get("NCBI_API_KEY"),
+            ncbi_email=get("NCBI_EMAIL") or get("REA_EMAIL"),
+            ncbi_tool=get("NCBI_TOOL") or "rea",
+            scopus_api_key=get("SCOPUS_API_KEY"),
+            scopus_insttoken=get("SCOPUS_INSTTOKEN"),
+        )
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.ncbi_api_key, self.scopus_api_key, self.scopus_insttoken) if s]
+
+
+def _is_secret(name: str) -> bool:
+    return name.lower() in SECRET_NAMES
+
+
+def redact_params(params: Mapping[str, object]) -> dict[str, object]:
+    """A copy of request parameters or headers with every secret value replaced."""
+    return {k: (REDACTED if _is_secret(k) else v) for k, v in params.items()}
+
+
+def redact_url(url: str) -> str:
+    """The URL with secret query parameters replaced."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [(k, REDACTED if _is_secret(k) else v) for k, v in parse_qsl(parts.query, True)]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="*")))
+
+
+def redact(text: str, secrets: list[str] | None = None) -> str:
+    """Text (a log line, an error message) with every known secret value replaced."""
+    values = list(secrets or [])
+    values += [os.environ[name] for name in SECRET_ENV if os.environ.get(name)]
+    for value in sorted(set(values), key=len, reverse=True):
+        if len(value) >= 4:
+            text = text.replace(value, REDACTED)
+    return re.sub(r"(?i)(api_key|apikey|insttoken)=[^&\s\"']+", rf"\1={REDACTED}", text)
+
+
+@dataclass(frozen=True)
+class ReviewPaths:
+    """Where a review keeps its files; everything is relative to the review's folder."""
+
+    root: Path
+
+    @property
+    def id(self) -> str:
+        return self.root.name
+
+    @property
+    def strategy(self) -> Path:
+        return self.root / "strategy.toml"
+
+    @property
+    def screening(self) -> Path:
+        return self.root / "screening.toml"
+
+    @property
+    def store(self) -> Path:
+        return self.root / "store.sqlite"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def imports(self) -> Path:
+        return self.root / "imports"
+
+    @property
+    def queries(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report"
+
+
+def find_review(given: str | Path | None, env: Mapping[str, str] | None = None) -> ReviewPaths:
+    """The review folder named on the command line, by ``REA_REVIEW``, or the only one in
+    ``./searches``."""
+    from rea.errors import ConfigError
+
+    env = os.environ if env is None else env
+    chosen = given or env.get("REA_REVIEW")
+    if chosen:
+        root = Path(chosen)
+        if not root.is_dir() and (Path("searches") / str(chosen)).is_dir():
+            root = Path("searches") / str(chosen)
+    else:
+        candidates = sorted(p.parent for p in Path("searches").glob("*/strategy.toml"))
+        if len(candidates) != 1:
+            found = ", ".join(str(c) for c in candidates) or "none"
+            raise ConfigError(
+                f"cannot tell which review to use (reviews under ./searches: {found})",
+                hint="pass --review searches/<name> or set REA_REVIEW",
+            )
+        root = candidates[0]
+    if not root.is_dir():
+        raise ConfigError("no such review folder", where=str(root))
+    if not (root / "strategy.toml").is_file():
+        raise ConfigError(
+            "the review folder has no strategy.toml",
+            where=str(root),
+            hint="see searches/pcn-rea/strategy.toml for the format",
+        )
+    return ReviewPaths(root)

@@ -1,0 +1,136 @@
+"""The one record schema every source yields, and the normalisers that storage relies on.
+
+A :class:`Record` is one bibliographic item as one source returned it, with its provenance.
+This module is pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    """How a record reached the review."""
+
+    DATABASE = "database"  # a bibliographic database, by API or by export
+    OTHER = "other"  # websites, organisations, citation searching (PRISMA's "other methods")
+
+
+@dataclass(frozen=True)
+class Author:
+    family: str
+    given: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.family}, {self.given}" if self.given else self.family
+
+
+@dataclass(frozen=True)
+class AbstractSection:
+    """One part of an abstract; structured abstracts keep their labels (BACKGROUND, METHODS…)."""
+
+    text: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a record came from: the source, and either a run's snapshot or an imported file."""
+
+    source: str  # e.g. "pubmed", "scopus", "wos", "ovid", "gponline"
+    stage: str  # the strategy's stage id
+    run_id: str | None = None  # a search run (API), None for imports
+    snapshot: str | None = None  # path of the raw response or imported file, relative to review
+    snapshot_sha256: str | None = None
+    position: int | None = None  # 1-based position of the record in that snapshot or file
+    kind: SourceKind = SourceKind.DATABASE
+
+
+@dataclass(frozen=True)
+class Record:
+    """One bibliographic item as one source returned it."""
+
+    provenance: Provenance
+    title: str = ""
+    abstract: tuple[AbstractSection, ...] = ()
+    authors: tuple[Author, ...] = ()
+    journal: str = ""
+    journal_abbrev: str = ""
+    issn: tuple[str, ...] = ()
+    year: int | None = None
+    epub_year: int | None = None
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    language: str = ""
+    publication_types: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    mesh: tuple[str, ...] = ()
+    pmid: str = ""
+    doi: str = ""
+    pmcid: str = ""
+    eid: str = ""  # Scopus
+    wos_ut: str = ""  # Web of Science accession number
+    source_id: str = ""  # the id the source itself uses for this record
+    url: str = ""
+    extra: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def abstract_text(self) -> str:
+        parts = [f"{s.label}: {s.text}" if s.label else s.text for s in self.abstract]
+        return "\n".join(parts)
+
+
+_DOI_PREFIX = re.compile(
+    r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|(?:dx\.)?doi\.org/|https?://doi\.org/)", re.I
+)
+
+
+def normalize_doi(value: str | None) -> str:
+    """``10.1000/xyz`` from ``doi:10.1000/XYZ``, ``https://doi.org/10.1000/XYZ`` …; lower case.
+
+    Returns "" when the value holds no DOI.
+    """
+    if not value:
+        return ""
+    text = value.strip()
+    text = _DOI_PREFIX.sub("", text).strip()
+    match = re.search(r"10\.\d{4,9}/\S+", text)
+    if not match:
+        return ""
+    doi = match.group(0).rstrip(".,;)]}>")
+    return doi.lower()
+
+
+def normalize_pmid(value: str | int | None) -> str:
+    """Digits of a PMID, or "" when there are none."""
+    if value is None:
+        return ""
+    match = re.search(r"\d+", str(value))
+    return match.group(0).lstrip("0") if match else ""
+
+
+def normalize_pages(value: str | None) -> str:
+    """``221-228`` from ``221-8``, ``221–228``, ``pp. 221-228``; a single page stays as it is."""
+    if not value:
+        return ""
+    text = value.strip().replace("\u2013", "-").replace("\u2014", "-")
+    text = re.sub(r"^(?:pp?\.?\s*)", "", text, flags=re.I)
+    match = re.fullmatch(r"([A-Za-z]*)(\d+)\s*-+\s*([A-Za-z]*)(\d+)", text)
+    if not match:
+        return text
+    prefix, first, _, last = match.groups()
+    if len(last) < len(first):
+        last = first[: len(first) - len(last)] + last
+    return f"{prefix}{first}-{prefix}{last}" if prefix else f"{first}-{last}"
+
+
+def fold_text(value: str) -> str:
+    """Lower case, diacritics removed, punctuation and runs of space folded to one space."""
+    text = unicodedata.normalize("NFKD", value)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w\s]|_", " ", text.lower())
+    return " ".join(text.split())
