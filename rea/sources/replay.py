@@ -276,7 +276,12 @@ class ReplayServer:
         self.httpd.serve_forever()
 
     def stop(self) -> None:
+        """Stop a server started with :meth:`start`."""
         self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def stop_serving(self) -> None:
+        """Release the port after :meth:`serve_forever` returned."""
         self.httpd.server_close()
 
     def __enter__(self) -> ReplayServer:
