@@ -5,7 +5,7 @@ A run lives in ``<review>/runs/<run-id>/``; each stage and source of the run in
 
 - ``pages/<key>.<ext>``: every response body, byte for byte, named by a hash of the request's
   method, path and parameters (secrets left out), so a page is found again on ``--resume``;
-- ``pages/<key>.json``: the request (parameters with secrets redacted), status, a few response
+- ``pages/<key>.meta.json``: the request (parameters with secrets redacted), status, a few response
   headers, timestamps, size and sha256 of the body; written before the body;
 - ``manifest.json``: written last, once every page is in and the records are stored.
 
@@ -57,14 +57,19 @@ def request_key(method: str, path: str, params: Mapping[str, str]) -> str:
     return hashlib.sha256(canonical).hexdigest()[:24]
 
 
-def write_once(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file; refuse to replace anything."""
+def write_once(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file; refuse to replace anything.
+
+    ``durable`` also flushes the file to disk before it appears (used for manifests; a page
+    torn by a power cut is caught by its sha256 when the run is resumed).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".tmp-{uuid.uuid4().hex}"
     with open(tmp, "wb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
     try:
         os.link(tmp, path)
     except FileExistsError:
@@ -75,8 +80,9 @@ def write_once(path: Path, data: bytes) -> None:
         tmp.unlink()
 
 
-def write_json_once(path: Path, value: object) -> None:
-    write_once(path, (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+def write_json_once(path: Path, value: object, *, durable: bool = False) -> None:
+    text = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    write_once(path, text.encode("utf-8"), durable=durable)
 
 
 def read_json(path: Path) -> Any:
@@ -141,7 +147,7 @@ class SourceSnapshot:
 
     def stored(self, key: str) -> Page | None:
         """The stored page for a request key, checked against its sha256; None if absent."""
-        meta_path = self.pages_dir / f"{key}.json"
+        meta_path = self.pages_dir / f"{key}.meta.json"
         if not meta_path.is_file():
             return None
         meta = read_json(meta_path)
@@ -192,7 +198,7 @@ class SourceSnapshot:
     ) -> Page:
         body_name = f"{key}.{_extension(response)}"
         body_path = self.pages_dir / body_name
-        meta_path = self.pages_dir / f"{key}.json"
+        meta_path = self.pages_dir / f"{key}.meta.json"
         digest = sha256_bytes(response.body)
         meta = {
             "method": method.upper(),
@@ -227,7 +233,7 @@ class SourceSnapshot:
         """Write the manifest: the last file of this stage × source."""
         body = {**manifest, "stage": self.stage, "source": self.source, "finished_at": utc_now()}
         body.setdefault("rea_version", __version__)
-        write_json_once(self.manifest_path, body)
+        write_json_once(self.manifest_path, body, durable=True)
 
 
 class RunDir:
@@ -265,7 +271,7 @@ class RunDir:
             "finished_at": utc_now(),
             "rea_version": __version__,
         }
-        write_json_once(self.manifest_path, body)
+        write_json_once(self.manifest_path, body, durable=True)
 
     @classmethod
     def create(
