@@ -24,6 +24,8 @@ class Finding:
     path: str | None = None
     hint: str | None = None
     db: str | None = None
+    term: str | None = None
+    accepted: str | None = None
 
     def location(self) -> Location:
         return Location(
@@ -34,5 +36,8 @@ class Finding:
 
     def __str__(self) -> str:
         where = f" ({self.db})" if self.db else ""
-        text = f"{self.location()}: {self.severity}: {self.message} [{self.code}]{where}"
+        severity = "accepted" if self.accepted else self.severity
+        text = f"{self.location()}: {severity}: {self.message} [{self.code}]{where}"
+        if self.accepted:
+            return f"{text}\n    accepted: {self.accepted}"
         return f"{text}\n    hint: {self.hint}" if self.hint else text

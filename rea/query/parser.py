@@ -164,6 +164,8 @@ class _Parser:
         self.reader = reader
         self.tokens = reader.tokens()
         self.i = 0
+        # AND / NOT chains written without parentheses: id(node) -> position of the operator
+        self.bare: dict[int, Pos] = {}
 
     def peek(self) -> Token:
         return self.tokens[self.i]
@@ -207,15 +209,27 @@ class _Parser:
                 children.append(right)
         if not children:
             return None
+        if len(children) > 1:
+            for child in children:
+                if id(child) in self.bare:
+                    self.reader.warn(
+                        "mixed-operators",
+                        "OR mixed with AND or NOT without parentheses",
+                        self.bare[id(child)],
+                        hint="add parentheses: PubMed reads left to right, Scopus does OR first, "
+                        "Web of Science does NOT and AND first",
+                    )
         return children[0] if len(children) == 1 else Group("OR", tuple(children), start)
 
     def parse_and(self) -> Node | None:
         first = self.parse_not()
         children = [first] if first is not None else []
         start = self.peek().pos if first is None else first.pos
+        operator: Pos | None = self.bare.get(id(first)) if first is not None else None
         while True:
             tok = self.peek()
             if tok.kind == "AND":
+                operator = operator or tok.pos
                 self.advance()
                 if not children:
                     self.reader.error("missing-operand", "AND has nothing on its left", tok.pos)
@@ -225,6 +239,7 @@ class _Parser:
                 else:
                     children.append(right)
             elif tok.kind in ("TERM", "(") and children:
+                operator = operator or tok.pos
                 self.reader.warn(
                     "implicit-and",
                     "no operator between two terms; read as AND",
@@ -239,7 +254,12 @@ class _Parser:
                 break
         if not children:
             return None
-        return children[0] if len(children) == 1 else Group("AND", tuple(children), start)
+        if len(children) == 1:
+            return children[0]
+        node = Group("AND", tuple(children), start)
+        if operator is not None:
+            self.bare[id(node)] = operator
+        return node
 
     def parse_not(self) -> Node | None:
         left = self.parse_primary()
@@ -258,6 +278,7 @@ class _Parser:
                 self._missing_right(op)
             else:
                 left = Not(left, right, left.pos)
+                self.bare[id(left)] = op.pos
         return left
 
     def parse_primary(self) -> Node | None:
@@ -289,6 +310,8 @@ class _Parser:
                     f"expected ) to close the ( at {tok.pos}, found {close.text or close.kind}",
                     close.pos,
                 )
+            if inner is not None:
+                self.bare.pop(id(inner), None)
             if isinstance(inner, Group):
                 return Group(inner.op, inner.children, tok.pos)
             return inner

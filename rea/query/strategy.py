@@ -62,6 +62,16 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class Acceptance:
+    """A lint finding the review team looked at and kept (``[lint] accept``), with the reason."""
+
+    code: str
+    reason: str
+    term: str | None = None
+    db: str | None = None
+
+
+@dataclass(frozen=True)
 class Strategy:
     """A review's search strategy. Build it with :func:`load_strategy`."""
 
@@ -78,6 +88,7 @@ class Strategy:
     filters: Filters = Filters()
     path: Path | None = None
     findings: tuple[Finding, ...] = ()
+    accepted: tuple[Acceptance, ...] = ()
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -174,7 +185,8 @@ _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-_TOP_KEYS = {"format", "review", "sources", "filters", "blocks", "query", "stages"}
+_TOP_KEYS = {"format", "review", "sources", "filters", "blocks", "query", "stages", "lint"}
+_ACCEPT_KEYS = {"code", "term", "db", "reason"}
 _REVIEW_KEYS = {"id", "title", "prospero", "reference", "note"}
 _SOURCE_KEYS = {"api", "import", "other"}
 _FILTER_KEYS = {"fields", "languages", "scopus_subject_areas", "wos_editions"}
@@ -361,6 +373,7 @@ class _Loader:
             filters=filters,
             path=self.path,
             findings=tuple(self.findings),
+            accepted=self.load_accepted(data.get("lint", {})),
         )
         for stage in stages:
             self.check_drops(strategy, stage)
@@ -503,6 +516,37 @@ class _Loader:
                 )
             )
         return tuple(stages)
+
+    def load_accepted(self, data: Any) -> tuple[Acceptance, ...]:
+        at = self.pos.table("lint") or self.pos.key("", "lint")
+        if not isinstance(data, dict):
+            raise self.fail("[lint] must be a table", at)
+        self.check_keys(data, {"accept"}, "lint")
+        rules = data.get("accept", [])
+        where = self.pos.key("lint", "accept") or at
+        if not isinstance(rules, list):
+            raise self.fail("[lint] accept must be a list of tables", where)
+        out: list[Acceptance] = []
+        for rule in rules:
+            if not isinstance(rule, dict) or set(rule) - _ACCEPT_KEYS:
+                raise self.fail(
+                    "each [lint] accept item is a table of code, reason and optionally term, db",
+                    where,
+                )
+            code, reason = rule.get("code"), rule.get("reason")
+            if not isinstance(code, str) or not isinstance(reason, str) or not reason.strip():
+                raise self.fail(
+                    "each [lint] accept item needs a code and a reason",
+                    where,
+                    hint='e.g. { code = "subsumed-term", term = "scope", reason = "as printed" }',
+                )
+            term, db = rule.get("term"), rule.get("db")
+            if term is not None and not isinstance(term, str):
+                raise self.fail("[lint] accept term must be a string", where)
+            if db is not None and db not in DATABASES:
+                raise self.fail(f"[lint] accept db must be one of {', '.join(DATABASES)}", where)
+            out.append(Acceptance(code, reason.strip(), term, db))
+        return tuple(out)
 
     def check_drops(self, strategy: Strategy, stage: Stage) -> None:
         index = strategy.stages.index(stage)
