@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 from rea import __version__
 from rea.config import ReviewPaths, Settings
 from rea.errors import ConfigError, NotFound, SnapshotError
+from rea.query import load_strategy, render
 from rea.records import Record
 from rea.sources import pubmed, scopus
 from rea.sources.http import Http, Sleep
@@ -86,10 +86,7 @@ def plan_searches(
     paths: ReviewPaths, *, stage: str | None = None, source: str | None = None
 ) -> list[SearchTask]:
     """The searches of a review's strategy: every stage x API source, each query rendered."""
-    query: Any = importlib.import_module("rea.query")
-    if not hasattr(query, "load_strategy"):
-        raise ConfigError("this rea cannot read strategies yet (rea.query.load_strategy missing)")
-    strategy = query.load_strategy(paths.strategy)
+    strategy = load_strategy(paths.strategy)
     stages = [strategy.stage(stage)] if stage else list(strategy.stages)
     sources = [s for s in strategy.api_sources if s in API_SOURCES]
     if source is not None:
@@ -104,7 +101,7 @@ def plan_searches(
     tasks = []
     for st in stages:
         for db in sources:
-            rendered = query.render(strategy, db, st.id)
+            rendered = render(strategy, db, st.id)
             tasks.append(
                 SearchTask(
                     stage=st.id,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -125,6 +126,12 @@ def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - current)
 
 
+def _reason(text: str) -> str:
+    """The last readable cause in a urllib3 error message (``[Errno 111] Connection refused``)."""
+    match = re.findall(r"\[Errno -?\d+\] [^'\")]+", text)
+    return match[-1].strip() if match else "connection failed"
+
+
 def make_session() -> requests.Session:
     """The requests session every API call uses (no proxy from the environment for loopback)."""
     session = requests.Session()
@@ -221,9 +228,11 @@ class Http:
         except requests.Timeout:
             raise TransientSourceError(f"{self.api}: timed out", where=shown) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            if "resolve" in str(exc).lower():
+            text = str(exc)
+            if "resolve" in text.lower() or "Failed to establish a new connection" in text:
+                # no network, no DNS, or nothing listening: retrying will not help
                 raise SourceError(
-                    f"{self.api}: cannot resolve the host name (no network?)",
+                    f"{self.api}: cannot connect ({_reason(text)})",
                     where=shown,
                     hint=OFFLINE_HINT,
                 ) from None
