@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from rea import __version__
 from rea.config import ReviewPaths, Settings
 from rea.errors import ConfigError, NotFound, SnapshotError
 from rea.query import load_strategy, render
-from rea.records import Record
+from rea.records import Provenance, Record
 from rea.sources import pubmed, scopus
 from rea.sources.http import Http, Sleep
+from rea.sources.pubmed_xml import parse_articles
 from rea.sources.snapshots import RunDir, SourceSnapshot, cleanup_temporaries, utc_now
 from rea.sources.snapshots import list_runs as list_run_dirs
 from rea.store import open_store
+from rea.store.records import insert_many
 from rea.store.sources import (
     RecordKey,
     RunSearchRow,
@@ -356,3 +360,29 @@ def diff_runs(paths: ReviewPaths, run_a: str, run_b: str) -> list[SearchDiff]:
             )
         )
     return diffs
+
+
+_WORKER_STORE: dict[str, Any] = {}
+
+
+def _ingest_one(job: tuple[str, Path, Provenance]) -> int:
+    store_path, page, provenance = job
+    store = _WORKER_STORE.get(store_path)
+    if store is None:
+        store = _WORKER_STORE[store_path] = open_store(Path(store_path))
+    records = parse_articles(page, provenance, where=str(page))
+    with store.transaction() as conn:
+        return insert_many(conn, records)
+
+
+def ingest_pubmed_pages(
+    store_path: Path, pages: list[tuple[Path, Provenance]], *, workers: int = 1
+) -> int:
+    """Parse stored PubMed XML pages and store their records, one transaction per page; with
+    ``workers`` > 1 that many processes parse and write at once (SQLite queues the writes).
+    Returns how many records were stored."""
+    jobs = [(str(store_path), page, provenance) for page, provenance in pages]
+    if workers <= 1:
+        return sum(_ingest_one(job) for job in jobs)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(_ingest_one, jobs))
