@@ -260,3 +260,32 @@ def test_api_key_lifts_the_rate_and_is_sent(tmp_path: Path) -> None:
         plain = pubmed.make_http(settings_for(server))
         assert plain.throttle is keyed.throttle  # one limiter for everything that calls NCBI
         assert plain.throttle.interval == pytest.approx(1 / 3)
+
+
+def test_medline_date_and_electronic_date_give_years(tmp_path: Path) -> None:
+    from rea.records import Provenance
+    from rea.sources.pubmed_xml import parse_articles
+    from tests.sources_support import PUBMED
+
+    data = (PUBMED / "pubmed2.xml").read_bytes()
+    first = data.index(b"<PubDate>")
+    end = data.index(b"</PubDate>", first)
+    changed = data[:first] + b"<PubDate><MedlineDate>1998 Dec-1999 Jan</MedlineDate>" + data[end:]
+    records = list(parse_articles(changed, Provenance("pubmed", "s")))
+    assert records[0].year == 1998
+    structured = (PUBMED / "efetch_pubmed_structured_abstract_37822558.xml").read_bytes()
+    [record] = parse_articles(structured, Provenance("pubmed", "s"))
+    assert (record.year, record.epub_year) == (2023, 2023)
+
+
+def test_malformed_article_xml_is_located(tmp_path: Path) -> None:
+    from rea.errors import ImportFormatError
+    from rea.records import Provenance
+    from rea.sources.pubmed_xml import parse_articles
+    from tests.sources_support import PUBMED
+
+    data = (PUBMED / "pubmed2.xml").read_bytes().replace(b"</ArticleTitle>", b"</Title>", 1)
+    line = data[: data.index(b"</Title>")].count(b"\n") + 1
+    with pytest.raises(ImportFormatError) as info:
+        list(parse_articles(data, Provenance("pubmed", "s"), where="page.xml"))
+    assert str(info.value.where).startswith(f"page.xml:{line}:")

@@ -234,3 +234,30 @@ def test_kill_9_then_resume_gives_the_same_records(tmp_path: Path, recordings: P
     )  # stored pages were not fetched again
     assert (run_dir / "manifest.json").is_file()
     assert stored(cut, run_dir.name) == stored(whole, run_whole)
+
+
+def test_no_key_and_no_network_say_what_to_set(tmp_path: Path) -> None:
+    paths = make_strategy_review(tmp_path)
+    import socket
+
+    with socket.socket() as probe:  # a loopback port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    env = {
+        "SCOPUS_API_KEY": "",
+        "NCBI_API_KEY": "",
+        "REA_PUBMED_URL": f"{closed}/pubmed",
+        "REA_SCOPUS_URL": f"{closed}/scopus",
+    }
+    no_key = run_cli(["search", "--review", str(paths.root)], cwd=tmp_path, env=env)
+    assert no_key.returncode == 1
+    assert no_key.stderr.splitlines()[0] == (
+        "Error: SCOPUS_API_KEY is not set, so Scopus cannot be searched"
+    )
+    assert "Hint: get a key at https://dev.elsevier.com" in no_key.stderr
+    offline = run_cli(
+        ["search", "--review", str(paths.root), "--source", "pubmed"], cwd=tmp_path, env=env
+    )
+    assert offline.returncode == 1
+    assert "cannot connect" in offline.stderr and "Connection refused" in offline.stderr
+    assert "REA_PUBMED_URL" in offline.stderr and "Traceback" not in offline.stderr

@@ -236,6 +236,23 @@ def article_spans(data: bytes) -> Iterator[tuple[int, int]]:
             at = data.find(b"<Pubmed", at + 1)
 
 
+def _xml_error(
+    raw: bytes, data: bytes, start: int, position: int, where: str, cut_error: ET.ParseError
+) -> ImportFormatError:
+    """The error located in the file: the uncut article is parsed again for its position."""
+    error = cut_error
+    try:
+        ET.fromstring(raw)
+    except ET.ParseError as exc:
+        error = exc
+    line, column = error.position
+    line += data.count(b"\n", 0, start)
+    return ImportFormatError(
+        f"malformed XML in article {position}: {str(error).split(':')[0]}",
+        where=Location(where, line, column),
+    )
+
+
 def parse_articles(
     data: bytes | Path, provenance: Provenance, *, where: str = "PubMed XML"
 ) -> Iterator[Record]:
@@ -250,15 +267,11 @@ def parse_articles(
     position = 0
     for start, end in article_spans(data):
         position += 1
+        raw = data[start:end]
         try:
-            element = ET.fromstring(_cut(data[start:end]))
-        except ET.ParseError as exc:
-            line, column = exc.position
-            line += data.count(b"\n", 0, start)
-            raise ImportFormatError(
-                f"malformed XML in article {position}: {str(exc).split(':')[0]}",
-                where=Location(where, line, column),
-            ) from None
+            element = ET.fromstring(_cut(raw))
+        except ET.ParseError as cut_error:
+            raise _xml_error(raw, data, start, position, where, cut_error) from None
         here = replace(provenance, position=position)
         try:
             if element.tag == "PubmedArticle":
