@@ -36,7 +36,7 @@ START = Pos(1, 1)
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "(" ")" "AND" "OR" "NOT" "TERM" "EOF"
+    kind: str  # "(" ")" "AND" "OR" "NOT" "TERM" "EMPTY" (an empty phrase) "EOF"
     pos: Pos
     term: Term | None = None
     text: str = ""
@@ -128,6 +128,7 @@ class _Reader:
         words = tuple(text[i + 1 : end].split())
         if not words:
             self.error("empty-phrase", "empty phrase", at(i), hint="remove the empty quotes")
+            out.append(Token("EMPTY", at(i)))
         else:
             out.append(Token("TERM", at(i), Term(words, True, at(i)), text[i : end + 1]))
         return end + 1
@@ -167,6 +168,9 @@ class _Parser:
         # AND / NOT chains written without parentheses: id(node) -> position of the operator
         self.bare: dict[int, Pos] = {}
 
+    def _errors(self) -> int:
+        return sum(f.severity == "error" for f in self.reader.findings)
+
     def peek(self) -> Token:
         return self.tokens[self.i]
 
@@ -183,7 +187,9 @@ class _Parser:
             parts.append(node)
         while self.peek().kind != "EOF":
             tok = self.advance()
-            if tok.kind == ")":
+            if tok.kind == "EMPTY":
+                pass
+            elif tok.kind == ")":
                 self.reader.error("unbalanced-parenthesis", "this ) has no matching (", tok.pos)
             else:
                 self.reader.error("syntax", f"unexpected {tok.text or tok.kind}", tok.pos)
@@ -202,9 +208,10 @@ class _Parser:
             op = self.advance()
             if not children:
                 self.reader.error("missing-operand", "OR has nothing on its left", op.pos)
+            before = self._errors()
             right = self.parse_and()
             if right is None:
-                self._missing_right(op)
+                self._missing_right(op, before)
             else:
                 children.append(right)
         if not children:
@@ -233,9 +240,10 @@ class _Parser:
                 self.advance()
                 if not children:
                     self.reader.error("missing-operand", "AND has nothing on its left", tok.pos)
+                before = self._errors()
                 right = self.parse_not()
                 if right is None:
-                    self._missing_right(tok)
+                    self._missing_right(tok, before)
                 else:
                     children.append(right)
             elif tok.kind in ("TERM", "(") and children:
@@ -265,6 +273,7 @@ class _Parser:
         left = self.parse_primary()
         while self.peek().kind == "NOT":
             op = self.advance()
+            before = self._errors()
             right = self.parse_primary()
             if left is None:
                 self.reader.error(
@@ -275,7 +284,7 @@ class _Parser:
                 )
                 left = right
             elif right is None:
-                self._missing_right(op)
+                self._missing_right(op, before)
             else:
                 left = Not(left, right, left.pos)
                 self.bare[id(left)] = op.pos
@@ -283,6 +292,9 @@ class _Parser:
 
     def parse_primary(self) -> Node | None:
         tok = self.peek()
+        if tok.kind == "EMPTY":  # already reported by the tokenizer
+            self.advance()
+            return None
         if tok.kind == "TERM":
             self.advance()
             return tok.term
@@ -317,7 +329,11 @@ class _Parser:
             return inner
         return None
 
-    def _missing_right(self, op: Token) -> None:
+    def _missing_right(self, op: Token, errors_before: int) -> None:
+        """Report an operator without a right operand, unless that operand's own error (an empty
+        group or phrase) was reported already."""
+        if self._errors() > errors_before or self.tokens[self.i - 1].kind == "EMPTY":
+            return
         found = self.peek()
         what = "the end of the text" if found.kind == "EOF" else (found.text or found.kind)
         self.reader.error(

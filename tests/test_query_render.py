@@ -1,0 +1,196 @@
+"""Renderers: golden files for every stage x database, and the boolean meaning kept intact."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from rea.errors import NotFound, RenderError
+from rea.pipeline.query import render_all
+from rea.query import DATABASES, Node, load_strategy, parse, render
+from tests.query_support import REVIEW, STRATEGY, canonical, strip_truncation
+
+STAGES = ("1998-2012-reviews", "2013-2018-all")
+QUERIES = REVIEW / "queries"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("db", DATABASES)
+def test_rendered_query_matches_its_golden_file(db: str, stage: str) -> None:
+    rendered = render(load_strategy(STRATEGY), db, stage)
+    golden = (QUERIES / stage / f"{db}.txt").read_text(encoding="utf-8")
+    assert rendered.text + "\n" == golden, f"run `make queries` and review the diff of {db}"
+    assert rendered.db == db and rendered.stage == stage
+
+
+def test_make_queries_output_is_what_is_committed(tmp_path: Path) -> None:
+    written = render_all(REVIEW, tmp_path)
+    assert len(written) == len(STAGES) * len(DATABASES) + 1
+    for path in written:
+        committed = QUERIES / path.relative_to(tmp_path)
+        assert path.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8"), path
+
+
+def _tree(stage: str) -> Node:
+    return load_strategy(STRATEGY).query(stage)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_pubmed_tags_every_term_and_keeps_the_boolean_structure(stage: str) -> None:
+    rendered = render(load_strategy(STRATEGY), "pubmed", stage)
+    body, dates, language = rendered.text.rsplit(" AND ", 2)
+    assert language == "english[la]"
+    start, end = rendered.params["mindate"], rendered.params["maxdate"]
+    assert dates == f'("{start}"[dp] : "{end}"[dp])'
+    assert rendered.params["datetype"] == "pdat"
+    # every term carries [tiab]: nothing but operators and parentheses is left without it
+    untagged = re.sub(r'("[^"]+"|[^\s()"]+)\[tiab\]', "", body)
+    assert set(untagged.replace("(", " ").replace(")", " ").split()) == {"AND", "OR"}
+    assert canonical(parse(body.replace("[tiab]", ""))) == canonical(
+        strip_truncation(_tree(stage), {"GP*"})
+    )
+    assert '"GP"[tiab]' in body and "GP*" not in body
+    assert any("GP*" in w and "4 characters" in w for w in rendered.warnings)
+    assert "review[pt]" not in rendered.text
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_scopus_searches_title_and_abstract_with_its_filters(stage: str) -> None:
+    rendered = render(load_strategy(STRATEGY), "scopus", stage)
+    match = re.fullmatch(
+        r"TITLE-ABS\((.*)\) AND PUBYEAR > (\d{4}) AND PUBYEAR < (\d{4}) AND LANGUAGE\(english\)"
+        r" AND SUBJAREA\(MEDI OR SOCI OR NURS OR MULT OR HEAL\)",
+        rendered.text,
+    )
+    assert match, rendered.text
+    stage_obj = load_strategy(STRATEGY).stage(stage)
+    assert int(match.group(2)) == stage_obj.date_from.year - 1
+    assert int(match.group(3)) == stage_obj.date_to.year + 1
+    assert canonical(parse(match.group(1))) == canonical(_tree(stage))
+    assert "DOCTYPE" not in rendered.text
+    ends_in_september = stage == "2013-2018-all"
+    assert any("2018-09-21" in w for w in rendered.warnings) == ends_in_september
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_wos_searches_each_group_in_title_or_abstract(stage: str) -> None:
+    rendered = render(load_strategy(STRATEGY), "wos", stage)
+    body, years, language = rendered.text.rsplit(" AND ", 2)
+    assert years == f"PY=({'1998-2012' if stage.startswith('1998') else '2013-2018'})"
+    assert language == "LA=(English)"
+    assert "TS=" not in body
+    # each group is TI=(X) OR AB=(X) with the same X; folding them back gives the strategy
+    folded, count = re.subn(r"TI=\(([^()]*)\) OR AB=\(\1\)", r"(\1)", body)
+    assert count > 0 and "TI=" not in folded and "AB=" not in folded
+    assert canonical(parse(folded)) == canonical(strip_truncation(_tree(stage), {"GP*"}))
+    assert any("Social Sciences Citation Index" in w for w in rendered.warnings)
+
+
+def _ovid_tree(text: str) -> Node:
+    """Rebuild the boolean tree from numbered Ovid lines (term lines and combinations)."""
+    lines: dict[int, str] = {}
+    for row in text.splitlines():
+        number, line = row.split(" ", 1)
+        lines[int(number)] = line
+
+    def expr(n: int) -> str:
+        line = lines[n]
+        if line.endswith(".ti,ab."):
+            items = line[: -len(".ti,ab.")].strip("()").split(" or ")
+            return "(" + " OR ".join(f'"{i.replace("$", "*")}"' for i in items) + ")"
+        if line.startswith("limit "):
+            return expr(int(line.split()[1]))
+        combined = re.fullmatch(r"(and|or)/(\d+)-(\d+)", line)
+        if combined:
+            op, a, b = combined.group(1), int(combined.group(2)), int(combined.group(3))
+            return "(" + f" {op.upper()} ".join(expr(i) for i in range(a, b + 1)) + ")"
+        parts = line.split(" ")
+        ops = {p for p in parts[1::2]}
+        assert len(ops) == 1
+        return "(" + f" {ops.pop().upper()} ".join(expr(int(p)) for p in parts[::2]) + ")"
+
+    return parse(expr(max(lines)))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_ovid_lines_combine_to_the_strategy(stage: str) -> None:
+    rendered = render(load_strategy(STRATEGY), "ovid", stage)
+    rows = rendered.text.splitlines()
+    years = "1998 - 2012" if stage.startswith("1998") else "2013 - 2018"
+    assert rows[-2].endswith(f"limit {len(rows) - 2} to english language")
+    assert rows[-1] == f'{len(rows)} limit {len(rows) - 1} to yr="{years}"'
+    assert all(re.match(rf"{i} ", row) for i, row in enumerate(rows, start=1))
+    assert ("*" not in rendered.text and "review$.ti,ab." in rendered.text) or stage != STAGES[0]
+    assert canonical(_ovid_tree(rendered.text)) == canonical(_tree(stage))
+    # a repeated block is searched once and its line number reused
+    assert len(set(rows)) == len(rows)
+
+
+@pytest.mark.parametrize(
+    ("db", "syntax"),
+    [
+        ("pubmed", "AND review[pt]"),
+        ("scopus", "AND DOCTYPE(re)"),
+        ("wos", "AND DT=(Review)"),
+        ("ovid", 'to "review"'),
+    ],
+)
+def test_native_review_filter_only_when_asked(db: str, syntax: str) -> None:
+    strategy = load_strategy(STRATEGY)
+    plain = render(strategy, db, "1998-2012-reviews")
+    filtered = render(strategy, db, "1998-2012-reviews", review_filter=True)
+    assert syntax not in plain.text
+    assert syntax in filtered.text
+    assert any("review filter added on request" in w for w in filtered.warnings)
+
+
+def test_keywords_are_searched_only_when_asked() -> None:
+    strategy = load_strategy(STRATEGY)
+    assert render(strategy, "scopus", "2013-2018-all").text.startswith("TITLE-ABS(")
+    keyed = render(strategy, "scopus", "2013-2018-all", fields="title_abstract_keywords")
+    assert keyed.text.startswith("TITLE-ABS-KEY(")
+    assert render(
+        strategy, "wos", "2013-2018-all", fields="title_abstract_keywords"
+    ).text.startswith("(TS=(")
+
+
+def test_bad_render_requests_are_errors() -> None:
+    strategy = load_strategy(STRATEGY)
+    with pytest.raises(RenderError, match="unknown database 'embase'"):
+        render(strategy, "embase", "2013-2018-all")
+    with pytest.raises(RenderError, match="unknown render option"):
+        render(strategy, "pubmed", "2013-2018-all", reviews=True)
+    with pytest.raises(NotFound):
+        render(strategy, "pubmed", "2019")
+
+
+def test_not_is_and_not_in_scopus_and_a_not_line_in_ovid(tmp_path: Path) -> None:
+    from tests.query_support import write
+
+    path = write(
+        tmp_path,
+        """\
+[review]
+title = "t"
+[query]
+text = '''("primary care*" OR "general practice") NOT (child* OR paediatric*)'''
+[[stages]]
+id = "all"
+date_from = 2000-01-01
+date_to = 2000-12-31
+""",
+    )
+    strategy = load_strategy(path)
+    scopus = render(strategy, "scopus", "all").text
+    assert scopus.startswith('TITLE-ABS(("primary care*" OR "general practice") AND NOT (child*')
+    ovid = render(strategy, "ovid", "all").text.splitlines()
+    assert ovid[:3] == [
+        "1 (primary care$ or general practice).ti,ab.",
+        "2 (child$ or paediatric$).ti,ab.",
+        "3 1 not 2",
+    ]
+    wos = render(strategy, "wos", "all").text
+    assert wos.startswith("((TI=(") and ") NOT (TI=(child* OR paediatric*)" in wos
+    assert "PY=(2000)" in wos
