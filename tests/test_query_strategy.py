@@ -85,3 +85,23 @@ def test_dropping_a_term_the_strategy_lacks_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL + 'drop_terms = ["reviews*"]\n')
     with pytest.raises(StrategyError, match="drops 'reviews\\*'"):
         load_strategy(path)
+
+
+def test_the_documented_example_strategy_works(tmp_path: Path) -> None:
+    from rea.query import render
+    from rea.query.lint import lint_strategy
+    from tests.helpers import REPO
+
+    doc = (REPO / "docs" / "query.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    strategy = load_strategy(write(tmp_path, example))
+    assert [s.id for s in strategy.stages] == ["2000-2015-reviews", "2016-2024-all"]
+    assert "virtual ward*" in strategy.terms("2016-2024-all")
+    assert "systematic review*" not in strategy.terms("2016-2024-all")
+    assert "systematic review*" in strategy.terms("2000-2015-reviews")
+    for db in ("pubmed", "scopus", "wos", "ovid"):
+        assert render(strategy, db, "2016-2024-all").text
+    findings = lint_strategy(strategy)
+    assert [(f.code, f.term, bool(f.accepted)) for f in findings] == [
+        ("subsumed-term", "remote monitoring programme*", True)
+    ]
