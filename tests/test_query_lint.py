@@ -116,3 +116,12 @@ def test_acceptance_matches_code_and_term_only(tmp_path: Path) -> None:
     assert short and all(f.accepted == "wanted" for f in short)
     assert dupes and not any(f.accepted for f in dupes)
     assert str(dupes[0].pos) == "6:37"
+
+
+def test_unused_block_and_foreign_syntax(tmp_path: Path) -> None:
+    text = MINIMAL.replace('terms = ["network*", "alliance"]', 'terms = ["covid[tiab]"]')
+    text = text.replace('expression = "a AND b"', 'expression = "a"')
+    findings = lint_strategy(load_strategy(write(tmp_path, text)))
+    got = {(f.code, str(f.pos)) for f in findings}
+    assert ("unused-block", "8:1") in got
+    assert ("foreign-syntax", "9:11") in got

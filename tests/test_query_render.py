@@ -194,3 +194,26 @@ date_to = 2000-12-31
     wos = render(strategy, "wos", "all").text
     assert wos.startswith("((TI=(") and ") NOT (TI=(child* OR paediatric*)" in wos
     assert "PY=(2000)" in wos
+
+
+def test_wos_quotes_a_bare_operator_word(tmp_path: Path) -> None:
+    from tests.query_support import write
+
+    path = write(
+        tmp_path,
+        "[review]\ntitle = 't'\n[query]\ntext = 'near OR \"far away\"'\n"
+        "[[stages]]\nid = 'x'\ndate_from = 2000-01-01\ndate_to = 2000-12-31\n",
+    )
+    text = render(load_strategy(path), "wos", "x").text
+    assert text.startswith('(TI=("near" OR "far away") OR AB=("near" OR "far away"))')
+
+
+def test_render_all_removes_files_of_stages_that_are_gone(tmp_path: Path) -> None:
+    stale = tmp_path / "2019-old" / "pubmed.txt"
+    stale.parent.mkdir()
+    stale.write_text("old\n", encoding="utf-8")
+    mine = tmp_path / "2019-old" / "my-notes.md"
+    mine.write_text("kept\n", encoding="utf-8")
+    render_all(REVIEW, tmp_path)
+    assert not stale.exists()
+    assert mine.exists()

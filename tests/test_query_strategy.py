@@ -105,3 +105,22 @@ def test_the_documented_example_strategy_works(tmp_path: Path) -> None:
     assert [(f.code, f.term, bool(f.accepted)) for f in findings] == [
         ("subsumed-term", "remote monitoring programme*", True)
     ]
+
+
+def test_a_newer_format_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "format = 2\n" + MINIMAL)
+    with pytest.raises(StrategyError, match="format 2") as info:
+        load_strategy(path)
+    assert str(info.value.where) == f"{path}:1:1"
+
+
+def test_an_empty_language_list_means_no_language_limit(tmp_path: Path) -> None:
+    from rea.query import render
+
+    strategy = load_strategy(write(tmp_path, MINIMAL + "languages = []\n"))
+    assert strategy.stage("all").languages == ()
+    assert "[la]" not in render(strategy, "pubmed", "all").text
+    assert "LANGUAGE(" not in render(strategy, "scopus", "all").text
+    assert "language" not in render(strategy, "ovid", "all").text
+    default = load_strategy(write(tmp_path, MINIMAL, "default.toml"))
+    assert default.stage("all").languages == ("english",)

@@ -247,6 +247,31 @@ def lint_databases(terms: Iterable[Term], dbs: Sequence[str], path: str | None) 
     return out
 
 
+FOREIGN = set("[]{}=?#$")
+
+
+def lint_foreign_syntax(terms: Iterable[Term], path: str | None) -> list[Finding]:
+    """Field tags or wildcards of one database written into a term (``covid[tiab]``, ``wom?n``)."""
+    out: list[Finding] = []
+    for term in terms:
+        odd = sorted({ch for ch in term.text if ch in FOREIGN})
+        if odd:
+            out.append(
+                Finding(
+                    "foreign-syntax",
+                    "warning",
+                    f"{term.written()} contains {' '.join(odd)}: database syntax inside a term is "
+                    "searched as text by the other databases",
+                    term.pos,
+                    path,
+                    hint="write plain terms with * truncation; rea adds each database's field "
+                    "tags and syntax",
+                    term=term.text,
+                )
+            )
+    return out
+
+
 def lint_tree(
     node: Node, *, path: str | None = None, dbs: Sequence[str] = tuple(DB_RULES)
 ) -> list[Finding]:
@@ -258,6 +283,7 @@ def lint_tree(
         + lint_subsumed(groups, path)
         + lint_inconsistent(groups, path)
         + lint_short_stems(terms, path)
+        + lint_foreign_syntax(terms, path)
         + lint_databases(terms, dbs, path)
     )
 
@@ -296,7 +322,8 @@ def lint_strategy_tree(
         groups += own
         terms = iter_terms(node)
         out += lint_duplicates(own, where) + lint_subsumed(own, where)
-        out += lint_short_stems(terms, where) + lint_databases(terms, dbs, where)
+        out += lint_short_stems(terms, where) + lint_foreign_syntax(terms, where)
+        out += lint_databases(terms, dbs, where)
     out += lint_inconsistent(groups, path)
     return sort_findings(out)
 
@@ -312,6 +339,21 @@ def lint_strategy(strategy: Strategy) -> list[Finding]:
     for stage in strategy.stages:
         trees += [(node, path) for _, node in stage.add_terms]
     findings = list(strategy.findings) + lint_strategy_tree(trees, dbs or DATABASES)
+    if strategy.expression is not None:
+        used = {t.text for t in iter_terms(strategy.expression)}
+        findings += [
+            Finding(
+                "unused-block",
+                "warning",
+                f"block {block.name!r} is not used in [query] expression",
+                block.pos,
+                path,
+                hint="add it to the expression or remove it",
+                term=block.name,
+            )
+            for block in strategy.blocks
+            if block.name not in used
+        ]
     return sort_findings(_accept(f, strategy) for f in findings)
 
 

@@ -24,6 +24,8 @@ from rea.query.tomlpos import TomlPositions
 
 #: Databases rea renders queries for.
 DATABASES = ("pubmed", "scopus", "wos", "ovid")
+#: The version of the strategy file format this code reads.
+FORMAT = 1
 #: Which fields the terms are searched in.
 FIELDS = ("title_abstract", "title_abstract_keywords")
 
@@ -310,6 +312,13 @@ class _Loader:
             what = _TOML_AT.sub("", message)
             raise self.fail(f"not valid TOML: {what}", at) from None
         self.check_keys(data, _TOP_KEYS, "")
+        version = data.get("format", FORMAT)
+        if version != FORMAT:
+            raise self.fail(
+                f"strategy format {version!r} is not one this rea reads (format {FORMAT})",
+                self.pos.key("", "format"),
+                hint="upgrade rea, or write format = 1",
+            )
 
         review = data.get("review")
         if not isinstance(review, dict):
@@ -349,7 +358,11 @@ class _Loader:
                 f"[filters] fields must be one of {', '.join(FIELDS)}",
                 self.pos.key("filters", "fields"),
             )
-        languages = self.strings(filters_data, "filters", "languages") or ("english",)
+        languages = (
+            self.strings(filters_data, "filters", "languages")
+            if "languages" in filters_data
+            else ("english",)
+        )
         filters = Filters(
             fields=fields,
             scopus_subject_areas=self.strings(filters_data, "filters", "scopus_subject_areas"),
@@ -509,7 +522,11 @@ class _Loader:
                     label=str(label),
                     date_from=date_from,
                     date_to=date_to,
-                    languages=self.strings(body, "stages", "languages", i) or languages,
+                    languages=(
+                        self.strings(body, "stages", "languages", i)
+                        if "languages" in body
+                        else languages
+                    ),
                     drop_terms=self.strings(body, "stages", "drop_terms", i),
                     drop_blocks=drop_blocks,
                     add_terms=tuple(added),
