@@ -33,14 +33,16 @@ SHORT_STEM = 4
 #   must be the last word in the phrase." PubMed truncates only at the end of a word.
 #   https://pubmed.ncbi.nlm.nih.gov/help/#truncating-search-terms
 # - Web of Science: "At least three characters must precede the wildcard in Title and Topic
-#   searches"; left-hand truncation needs three characters after the wildcard.
-#   https://webofscience.help.clarivate.com/en-us/Content/wildcards.htm (formerly
-#   images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html)
-# - Ovid: truncation symbols may be used anywhere except as the first character; * and $
-#   truncate at the end of a word (# and ? are the in-word wildcards).
+#   searches"; left-hand truncation needs three characters after the wildcard; very broad
+#   truncation "may return incomplete results (or no results)".
+#   images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html and
+#   images.webofknowledge.com/data/WOKRS529MR9/help/CCC/hs_topic.html
+# - Ovid: truncation and wildcard symbols "can be used anywhere in your search term, except as
+#   the first character"; * and $ truncate at the end of a word, # and ? are in-word wildcards.
 #   https://ciap.health.nsw.gov.au/training/ebp-learning-modules/module3/truncation-wildcards-and-phrases-on-ovid-databases.html
-# - Scopus: * may stand at the start, inside or at the end of a word, also inside loose phrases.
-#   https://service.elsevier.com/app/answers/detail/a_id/11213/supporthub/scopus/ (search tips)
+# - Scopus: * may stand inside a word (h*emoglobin) and in loose phrases ("wind turbine*"), and
+#   at the start of a word (*behavio*). help.scopus.com/robo/projects/schelp/h_srchtips.htm,
+#   https://library-guides.ucl.ac.uk/scopus/search-techniques, libguides.oulu.fi Scopus guide
 DB_RULES = {
     "pubmed": {"min_stem": 4, "leading": False, "inner": False, "phrase_last_only": True},
     "wos": {"min_stem": 3, "leading": True, "inner": True, "phrase_last_only": False},

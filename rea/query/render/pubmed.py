@@ -15,7 +15,8 @@ Rules, from the PubMed User Guide (https://pubmed.ncbi.nlm.nih.gov/help/):
 - Date ranges: ``"1998/01/01"[dp] : "2012/12/31"[dp]`` (#date-search-range), publication date
   including print and electronic dates. The same range goes to E-utilities ESearch as
   ``datetype=pdat&mindate=…&maxdate=…``.
-- Language ``english[la]`` (#la); publication type ``review[pt]`` (#pt, #publication-types).
+- Language ``english[la]`` and publication type ``review[pt]`` are PubMed search field tags
+  (#search-tags, #publication-types).
 """
 
 from __future__ import annotations

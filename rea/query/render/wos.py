@@ -1,8 +1,8 @@
 """Web of Science Core Collection advanced search: ``TI=``/``AB=``, ``PY=``, ``LA=``.
 
-Rules, from the Web of Science help (https://webofscience.help.clarivate.com/en-us/Content/
-search-rules.htm, .../wildcards.htm, .../advanced-search.htm; older pages at
-images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html and hs_topic.html):
+Rules, from the Web of Science help (https://webofscience.help.clarivate.com/Content/
+search-rules.htm; images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html;
+images.webofknowledge.com/data/WOKRS529MR9/help/CCC/hs_topic.html):
 - ``TS=`` (Topic) searches title, abstract, author keywords and Keywords Plus; the review
   searched titles and abstracts, so rea writes ``TI=(…) OR AB=(…)`` for each group of terms
   (a term in the title and another in the abstract still match, as in a title/abstract field).
