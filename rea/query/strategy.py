@@ -240,12 +240,11 @@ class _Loader:
 
     def strings(self, data: Mapping[str, Any], table: str, key: str, i: int = 0) -> tuple[str, ...]:
         value = data.get(key, [])
+        shown = "[[stages]]" if table == "stages" else f"[{table}]"
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(
-                f"[{table}] {key} must be a list of strings", self.pos.key(table, key, i)
-            )
+            raise self.fail(f"{shown} {key} must be a list of strings", self.pos.key(table, key, i))
         if len(set(value)) != len(value):
-            raise self.fail(f"[{table}] {key} names an item twice", self.pos.key(table, key, i))
+            raise self.fail(f"{shown} {key} names an item twice", self.pos.key(table, key, i))
         return tuple(value)
 
     def boolean(self, value: Any, table: str, key: str, i: int = 0) -> Node:
@@ -288,6 +287,12 @@ class _Loader:
     def day(self, data: Mapping[str, Any], key: str, i: int) -> date:
         value = data.get(key)
         at = self.pos.key("stages", key, i)
+        if value is None:
+            raise self.fail(
+                f"[[stages]] {data.get('id', i + 1)!s}: {key} is missing",
+                self.pos.table("stages", i),
+                hint=f"add e.g. {key} = 1998-01-01",
+            )
         if isinstance(value, str):
             try:
                 value = date.fromisoformat(value)
