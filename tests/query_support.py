@@ -39,15 +39,22 @@ def write(tmp_path: Path, text: str, name: str = "strategy.toml") -> Path:
 
 
 def canonical(node: Node) -> Node:
-    """A tree with AND/OR children sorted and quotes normalised, for comparing meaning."""
+    """A tree reduced to its meaning for comparison: quotes normalised, nested groups of the same
+    operator flattened, repeated children dropped, AND/OR children sorted."""
     from rea.query.render.neutral import to_text
 
     if isinstance(node, Term):
         return Term(tuple(w.lower() for w in node.words), node.is_phrase)
-    if isinstance(node, Group):
-        children = sorted((canonical(c) for c in node.children), key=to_text)
-        return Group(node.op, tuple(children))
-    return Not(canonical(node.left), canonical(node.right))
+    if isinstance(node, Not):
+        return Not(canonical(node.left), canonical(node.right))
+    children: dict[str, Node] = {}
+    for child in (canonical(c) for c in node.children):
+        flat = child.children if isinstance(child, Group) and child.op == node.op else (child,)
+        for c in flat:
+            children.setdefault(to_text(c), c)
+    if len(children) == 1:
+        return next(iter(children.values()))
+    return Group(node.op, tuple(children[k] for k in sorted(children)))
 
 
 def strip_truncation(node: Node, words: set[str]) -> Node:

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rea.errors import NotFound, RenderError
 from rea.pipeline.query import render_all
-from rea.query import DATABASES, Node, load_strategy, parse, render
+from rea.query import (
+    DATABASES,
+    Group,
+    Node,
+    Not,
+    Stage,
+    Strategy,
+    Term,
+    load_strategy,
+    parse,
+    render,
+)
 from tests.query_support import REVIEW, STRATEGY, canonical, strip_truncation
 
 STAGES = ("1998-2012-reviews", "2013-2018-all")
@@ -217,3 +231,60 @@ def test_render_all_removes_files_of_stages_that_are_gone(tmp_path: Path) -> Non
     render_all(REVIEW, tmp_path)
     assert not stale.exists()
     assert mine.exists()
+
+
+# -- every renderer keeps the meaning of any tree ------------------------------------------------
+_AVOID = {"with", "near", "same", "adj", "and", "not"}
+_plain = st.from_regex(r"[a-z]{4,8}", fullmatch=True).filter(lambda w: w not in _AVOID)
+_last = st.builds(lambda w, star: w + ("*" if star else ""), _plain, st.booleans())
+_term = st.one_of(
+    st.builds(lambda w: Term((w,), False), _last),
+    st.builds(lambda ws, w: Term((*ws, w), True), st.lists(_plain, min_size=1, max_size=2), _last),
+)
+_trees = st.recursive(
+    _term,
+    lambda kids: st.one_of(
+        st.builds(
+            lambda op, cs: Group(op, tuple(cs)),
+            st.sampled_from(["AND", "OR"]),
+            st.lists(kids, min_size=2, max_size=3),
+        ),
+        st.builds(Not, kids, kids),
+    ),
+    max_leaves=10,
+)
+
+
+def _strategy_of(tree: Node) -> Strategy:
+    stage = Stage("s", "s", date(2001, 1, 1), date(2003, 12, 31))
+    return Strategy("r", "t", None, (stage,), text=tree)
+
+
+def _read_back(db: str, text: str) -> Node:
+    """Undo each database's syntax and parse what is left with rea's own parser."""
+    if db == "pubmed":
+        body = text.rsplit(" AND ", 2)[0]
+        return parse(body.replace("[tiab]", ""))
+    if db == "scopus":
+        body = re.fullmatch(
+            r"TITLE-ABS\((.*)\) AND PUBYEAR > 2000 AND PUBYEAR < 2004"
+            r" AND LANGUAGE\(english\)",
+            text,
+        )
+        assert body, text
+        return parse(body.group(1).replace(" AND NOT ", " NOT "))
+    if db == "wos":
+        body = text.rsplit(" AND ", 2)[0]
+        folded, _ = re.subn(r"TI=\(([^()]*)\) OR AB=\(\1\)", r"(\1)", body)
+        assert "TI=" not in folded and "AB=" not in folded
+        return parse(folded)
+    return _ovid_tree(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_trees)
+def test_every_renderer_keeps_the_boolean_meaning(tree: Node) -> None:
+    strategy = _strategy_of(tree)
+    for db in DATABASES:
+        rendered = render(strategy, db, "s")
+        assert canonical(_read_back(db, rendered.text)) == canonical(tree), (db, rendered.text)
