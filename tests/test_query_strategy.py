@@ -124,3 +124,22 @@ def test_an_empty_language_list_means_no_language_limit(tmp_path: Path) -> None:
     assert "language" not in render(strategy, "ovid", "all").text
     default = load_strategy(write(tmp_path, MINIMAL, "default.toml"))
     assert default.stage("all").languages == ("english",)
+
+
+@pytest.mark.parametrize(
+    ("value", "line", "column"),
+    [
+        ('text = "\\"a b\\" OR (c"', 6, 20),  # escapes in a basic string
+        ('text = """\n\\"a b\\" OR (c\n"""', 7, 12),  # and in a multi-line one
+        ("text = '''\n\"a b\" OR (c\n'''", 7, 10),  # a literal string needs no escapes
+    ],
+)
+def test_positions_are_exact_in_every_kind_of_toml_string(
+    tmp_path: Path, value: str, line: int, column: int
+) -> None:
+    text = MINIMAL.replace("text = '''\"primary care*\" OR GP*'''", value)
+    path = write(tmp_path, text)
+    with pytest.raises(StrategyError, match="never closed") as info:
+        load_strategy(path)
+    assert str(info.value.where) == f"{path}:{line}:{column}"
+    assert path.read_text(encoding="utf-8").splitlines()[line - 1][column - 1] == "("

@@ -23,6 +23,7 @@ its opening quote) and returns every error as a :class:`Finding`, so that lints 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,16 +44,20 @@ class Token:
 
 
 class _Positions:
-    """Turns offsets into the text into file positions, given where the text starts in its file."""
+    """Turns offsets into the text into file positions, given where the text starts in its file
+    (or, for text that was decoded from escapes, the file position of every character)."""
 
-    def __init__(self, text: str, origin: Pos) -> None:
+    def __init__(self, text: str, origin: Pos, places: Sequence[Pos] | None = None) -> None:
         self.origin = origin
+        self.places = places if places is not None and len(places) == len(text) + 1 else None
         self.starts = [0]
         for i, ch in enumerate(text):
             if ch == "\n":
                 self.starts.append(i + 1)
 
     def at(self, offset: int) -> Pos:
+        if self.places is not None:
+            return self.places[min(offset, len(self.places) - 1)]
         lo, hi = 0, len(self.starts) - 1
         while lo < hi:
             mid = (lo + hi + 1) // 2
@@ -67,10 +72,12 @@ class _Positions:
 
 
 class _Reader:
-    def __init__(self, text: str, origin: Pos, path: str | None) -> None:
+    def __init__(
+        self, text: str, origin: Pos, path: str | None, places: Sequence[Pos] | None = None
+    ) -> None:
         self.text = text
         self.path = path
-        self.positions = _Positions(text, origin)
+        self.positions = _Positions(text, origin, places)
         self.findings: list[Finding] = []
 
     def error(self, code: str, message: str, pos: Pos, hint: str | None = None) -> None:
@@ -344,14 +351,20 @@ class _Parser:
 
 
 def parse_with_findings(
-    text: str, *, path: str | Path | None = None, origin: Pos = START
+    text: str,
+    *,
+    path: str | Path | None = None,
+    origin: Pos = START,
+    places: Sequence[Pos] | None = None,
 ) -> tuple[Node | None, list[Finding]]:
     """Parse ``text``, going on after errors; returns the tree (None if nothing could be read)
     and every error and parser warning as :class:`Finding` (errors have severity ``error``).
 
-    ``origin`` is where ``text`` starts in ``path`` so that positions are file positions.
+    ``origin`` is where ``text`` starts in ``path`` so that positions are file positions;
+    ``places`` (one position per character, plus one for the end) replaces it for text decoded
+    from escapes.
     """
-    reader = _Reader(text, origin, str(path) if path is not None else None)
+    reader = _Reader(text, origin, str(path) if path is not None else None, places)
     parser = _Parser(reader)
     node = parser.parse()
     if node is None and not any(f.severity == "error" for f in reader.findings):

@@ -252,7 +252,8 @@ class _Loader:
         if not isinstance(value, str):
             raise self.fail(f"[{table}] {key} must be a string", self.pos.key(table, key, i))
         origin = self.pos.value(table, key, i) or Pos(1, 1)
-        node, findings = parse_with_findings(value, path=self.path, origin=origin)
+        places = self.pos.basic_string_map(origin, value)
+        node, findings = parse_with_findings(value, path=self.path, origin=origin, places=places)
         for finding in findings:
             if finding.severity == "error":
                 raise self.fail(f"[{table}] {key}: {finding.message}", finding.pos, finding.hint)
