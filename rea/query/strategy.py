@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -128,33 +128,30 @@ class Strategy:
 
 
 # -- resolving a stage -------------------------------------------------------------------------
-def _drop(node: Node, keys: frozenset[str]) -> Node | None:
-    """The tree without the terms in ``keys``; groups left empty disappear."""
+def _map_terms(node: Node, change: Callable[[Term], Node | None]) -> Node | None:
+    """The tree with each term replaced by ``change(term)``; a term mapped to None is removed,
+    and groups left empty disappear (a NOT whose right side is gone keeps its left side)."""
     if isinstance(node, Term):
-        return None if node.key in keys else node
+        return change(node)
     if isinstance(node, Group):
-        kept = [c for c in (_drop(child, keys) for child in node.children) if c is not None]
+        kept = [c for c in (_map_terms(child, change) for child in node.children) if c]
         if not kept:
             return None
         return kept[0] if len(kept) == 1 else Group(node.op, tuple(kept), node.pos)
-    left, right = _drop(node.left, keys), _drop(node.right, keys)
+    left, right = _map_terms(node.left, change), _map_terms(node.right, change)
     if left is None:
         return None
     return left if right is None else Not(left, right, node.pos)
+
+
+def _drop(node: Node, keys: frozenset[str]) -> Node | None:
+    """The tree without the terms in ``keys``."""
+    return _map_terms(node, lambda term: None if term.key in keys else term)
 
 
 def _substitute(node: Node, blocks: Mapping[str, Node | None]) -> Node | None:
-    if isinstance(node, Term):
-        return blocks[node.text]
-    if isinstance(node, Group):
-        kept = [c for c in (_substitute(ch, blocks) for ch in node.children) if c is not None]
-        if not kept:
-            return None
-        return kept[0] if len(kept) == 1 else Group(node.op, tuple(kept), node.pos)
-    left, right = _substitute(node.left, blocks), _substitute(node.right, blocks)
-    if left is None:
-        return None
-    return left if right is None else Not(left, right, node.pos)
+    """The expression over block names with each name replaced by its block's tree."""
+    return _map_terms(node, lambda term: blocks[term.text])
 
 
 def _or(a: Node, b: Node) -> Node:
