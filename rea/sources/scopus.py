@@ -16,6 +16,7 @@ from rea.config import Settings
 from rea.errors import ConfigError, QuotaExceeded, SourceError, TransientSourceError
 from rea.records import AbstractSection, Author, Provenance, Record, normalize_doi, normalize_pages
 from rea.sources.http import Http, HttpResponse, Sleep
+from rea.sources.readers.common import issns
 from rea.sources.snapshots import Page, SourceSnapshot
 
 SOURCE = "scopus"
@@ -180,11 +181,6 @@ def read_page(page: Page) -> ScopusPage:
     return ScopusPage(total, entries, str(following) if following else None)
 
 
-def _issn(value: object) -> str:
-    text = str(value or "").strip()
-    return f"{text[:4]}-{text[4:]}" if re.fullmatch(r"\d{7}[\dXx]", text) else text
-
-
 def _author(value: Mapping[str, Any]) -> Author:
     family = str(value.get("surname") or "")
     given = str(value.get("given-name") or value.get("initials") or "")
@@ -206,7 +202,7 @@ def entry_record(entry: Mapping[str, Any], provenance: Provenance) -> Record:
     keywords = tuple(
         k.strip() for k in str(entry.get("authkeywords") or "").split("|") if k.strip()
     )
-    issns = tuple(_issn(entry[k]) for k in ("prism:issn", "prism:eIssn") if entry.get(k))
+    found = issns(*(str(entry[k]) for k in ("prism:issn", "prism:eIssn") if entry.get(k)))
     eid = str(entry.get("eid") or "")
     url = ""
     for link in entry.get("link") or []:
@@ -219,7 +215,7 @@ def entry_record(entry: Mapping[str, Any], provenance: Provenance) -> Record:
         abstract=(AbstractSection(text=abstract),) if abstract else (),
         authors=authors,
         journal=str(entry.get("prism:publicationName") or ""),
-        issn=issns,
+        issn=found,
         year=int(year_match.group(0)) if year_match else None,
         volume=str(entry.get("prism:volume") or ""),
         issue=str(entry.get("prism:issueIdentifier") or ""),
