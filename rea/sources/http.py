@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
 
@@ -156,6 +157,8 @@ class Http:
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+        if urlsplit(self.base_url).hostname in ("127.0.0.1", "localhost", "::1"):
+            self.session.trust_env = False  # a proxy from the environment must not see loopback
         self.throttle = shared_throttle(self.api, self.rate)
 
     def url(self, path: str) -> str:
