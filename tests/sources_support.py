@@ -3,7 +3,6 @@ a review folder, and a runner for search subprocesses."""
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Iterator
@@ -12,7 +11,12 @@ from pathlib import Path
 
 from rea.config import ReviewPaths, Settings
 from rea.sources.pubmed_xml import split_articles
-from rea.sources.replay import ReplayServer
+from rea.sources.replay import (
+    ReplayServer,
+    record_pubmed_articles,
+    record_pubmed_search,
+    record_scopus_search,
+)
 from tests.helpers import FIXTURES
 
 SOURCES = FIXTURES / "sources"
@@ -58,8 +62,6 @@ def write_pubmed(
     """Recordings for one PubMed term with ``n`` records made from the real fixture articles;
     returns the PMIDs in esearch order."""
     pool = real_articles()
-    (root / "pubmed" / "articles").mkdir(parents=True, exist_ok=True)
-    (root / "pubmed" / "searches").mkdir(parents=True, exist_ok=True)
     ids = []
     chunks = []
     span = years[1] - years[0] + 1
@@ -68,16 +70,10 @@ def write_pubmed(
         new = str(first_pmid + i)
         chunks.append(renumbered(pmid, element, new))
         year = years[0] + i % span
-        ids.append({"pmid": new, "pdat": f"{year}/{1 + i % 12:02d}/{1 + i % 28:02d}"})
-    name = f"{first_pmid}"
-    (root / "pubmed" / "articles" / f"{name}.xml").write_bytes(
-        b"<PubmedArticleSet>\n" + b"\n".join(chunks) + b"\n</PubmedArticleSet>\n"
-    )
-    search: dict[str, object] = {"term": term, "ids": ids}
-    if count is not None:
-        search["count"] = count
-    (root / "pubmed" / "searches" / f"{name}.json").write_text(json.dumps(search, indent=1))
-    return [str(i["pmid"]) for i in ids]
+        ids.append((new, f"{year}/{1 + i % 12:02d}/{1 + i % 28:02d}"))
+    record_pubmed_articles(root, str(first_pmid), chunks)
+    record_pubmed_search(root, term, ids, count=count)
+    return [pmid for pmid, _ in ids]
 
 
 def scopus_entry(i: int, year: int) -> dict[str, object]:
@@ -138,11 +134,9 @@ def write_scopus(
     complete_view: bool = True,
 ) -> list[str]:
     """Recordings for one Scopus query with ``n`` entries; returns their EIDs."""
-    (root / "scopus" / "searches").mkdir(parents=True, exist_ok=True)
     span = years[1] - years[0] + 1
     entries = [scopus_entry(i, years[0] + i % span) for i in range(n)]
-    search = {"query": query, "complete_view": complete_view, "entries": entries}
-    (root / "scopus" / "searches" / "search.json").write_text(json.dumps(search))
+    record_scopus_search(root, query, entries, complete_view=complete_view)
     return [str(e["eid"]) for e in entries]
 
 

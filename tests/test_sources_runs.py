@@ -47,9 +47,7 @@ def write_recordings(rec: Path, n_pubmed: int = 450, n_scopus: int = 60, shift: 
             rec, n_pubmed, term=text, first_pmid=90_000_000 + number * 100_000 + shift, years=years
         )
         query = render(strategy, "scopus", stage.id).text
-        scopus_dir = rec / "scopus" / "searches"
         write_scopus(rec, n_scopus + number, query=query, years=years)
-        (scopus_dir / "search.json").rename(scopus_dir / f"{stage.id}.json")
 
 
 def env_for(server: ReplayServer) -> dict[str, str]:

@@ -10,6 +10,7 @@ whose body says so, and a log line on stderr.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import re
@@ -537,3 +538,46 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
             self._handle("POST")
 
     return Handler
+
+
+# --- writing recordings (for demo builders and tests) -------------------------------------------
+
+
+def _name(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def record_pubmed_search(
+    root: Path, term: str, ids: list[tuple[str, str]], *, count: int | None = None
+) -> Path:
+    """Write ``pubmed/searches/<hash>.json`` for ``term``: ``ids`` as (PMID, publication date)."""
+    folder = root / "pubmed" / "searches"
+    folder.mkdir(parents=True, exist_ok=True)
+    body: dict[str, Any] = {"term": term, "ids": [{"pmid": p, "pdat": d} for p, d in ids]}
+    if count is not None:
+        body["count"] = count
+    path = folder / f"{_name(term)}.json"
+    path.write_text(json.dumps(body, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def record_pubmed_articles(root: Path, name: str, articles: list[bytes]) -> Path:
+    """Write ``pubmed/articles/<name>.xml``: ``<PubmedArticle>``/``<PubmedBookArticle>``
+    elements (e.g. cut from a real efetch answer with :func:`split_articles`)."""
+    folder = root / "pubmed" / "articles"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.xml"
+    path.write_bytes(b"<PubmedArticleSet>\n" + b"\n".join(articles) + b"\n</PubmedArticleSet>\n")
+    return path
+
+
+def record_scopus_search(
+    root: Path, query: str, entries: list[dict[str, Any]], *, complete_view: bool = True
+) -> Path:
+    """Write ``scopus/searches/<hash>.json``: ``entries`` in the COMPLETE view's shape."""
+    folder = root / "scopus" / "searches"
+    folder.mkdir(parents=True, exist_ok=True)
+    body = {"query": query, "complete_view": complete_view, "entries": entries}
+    path = folder / f"{_name(query)}.json"
+    path.write_text(json.dumps(body, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
