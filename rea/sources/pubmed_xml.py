@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from rea.errors import ImportFormatError, Location
@@ -272,7 +271,15 @@ def parse_articles(
             element = ET.fromstring(_cut(raw))
         except ET.ParseError as cut_error:
             raise _xml_error(raw, data, start, position, where, cut_error) from None
-        here = replace(provenance, position=position)
+        here = Provenance(  # faster than dataclasses.replace, which matters at 100,000
+            source=provenance.source,
+            stage=provenance.stage,
+            run_id=provenance.run_id,
+            snapshot=provenance.snapshot,
+            snapshot_sha256=provenance.snapshot_sha256,
+            position=position,
+            kind=provenance.kind,
+        )
         try:
             if element.tag == "PubmedArticle":
                 yield _article(element, here)
