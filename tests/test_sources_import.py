@@ -108,6 +108,15 @@ def test_real_exports_are_detected_and_imported(
     assert (paths.root / result.path).read_bytes() == (EXPORTS / name).read_bytes()
 
 
+@pytest.mark.parametrize("name", ["pubmed_result1.txt", "pubmed_result3.txt"])
+def test_single_medline_records_import(tmp_path: Path, name: str) -> None:
+    paths = make_review(tmp_path)
+    result = import_file(paths, PUBMED / name, source="pubmed-file", stage="s1")
+    assert (result.format, result.n_records) == ("medline", 1)
+    [record] = _records(paths)
+    assert record.pmid and record.title and record.authors
+
+
 def test_medline_text_keeps_ids_authors_and_mesh(tmp_path: Path) -> None:
     paths = make_review(tmp_path)
     import_file(paths, PUBMED / "pubmed_result2.txt", source="pubmed-file", stage="s1")

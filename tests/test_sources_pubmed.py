@@ -289,3 +289,23 @@ def test_malformed_article_xml_is_located(tmp_path: Path) -> None:
     with pytest.raises(ImportFormatError) as info:
         list(parse_articles(data, Provenance("pubmed", "s"), where="page.xml"))
     assert str(info.value.where).startswith(f"page.xml:{line}:")
+
+
+def test_real_zero_hit_esearch_answer_gives_an_empty_search(tmp_path: Path) -> None:
+    from tests.sources_support import PUBMED
+
+    rec = tmp_path / "rec"
+    (rec / "exchanges").mkdir(parents=True)
+    (rec / "exchanges" / "esearch8.xml").write_bytes((PUBMED / "esearch8.xml").read_bytes())
+    exchange = {
+        "service": "pubmed",
+        "path": "esearch.fcgi",
+        "params": {"db": "pubmed", "term": "abcXYZ", "retmax": "0", "retstart": "0"},
+        "body_file": "esearch8.xml",
+    }
+    (rec / "exchanges" / "esearch8.json").write_text(json.dumps(exchange))
+    task = SearchTask(stage="s", source="pubmed", query="abcXYZ")
+    paths = make_review(tmp_path)
+    with replay(rec) as server:
+        result = run_searches(paths, [task], settings=settings_for(server), sleep=no_sleep)
+    assert (result.tasks[0].reported_count, result.tasks[0].fetched_count) == (0, 0)
