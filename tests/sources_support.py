@@ -4,6 +4,7 @@ a review folder, and a runner for search subprocesses."""
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from rea.sources.replay import (
     record_pubmed_search,
     record_scopus_search,
 )
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, REPO
 
 SOURCES = FIXTURES / "sources"
 PUBMED = SOURCES / "pubmed"
@@ -149,10 +150,16 @@ def replay(recordings: Path | None) -> Iterator[ReplayServer]:
         server.stop()
 
 
-def make_review(tmp: Path, name: str = "demo") -> ReviewPaths:
+STRATEGY = REPO / "searches" / "pcn-rea" / "strategy.toml"
+STAGE = "2013-2018-all"
+OTHER_STAGE = "1998-2012-reviews"
+
+
+def make_review(tmp: Path, name: str = "pcn-rea") -> ReviewPaths:
+    """A review folder with the reference review's strategy."""
     root = tmp / "searches" / name
     root.mkdir(parents=True)
-    (root / "strategy.toml").write_text(f'review_id = "{name}"\n', encoding="utf-8")
+    shutil.copyfile(STRATEGY, root / "strategy.toml")
     return ReviewPaths(root)
 
 

@@ -15,7 +15,7 @@ from rea.sources.readers import detect
 from rea.store import open_store
 from rea.store.records import iter_records
 from tests.helpers import run_cli
-from tests.sources_support import EXPORTS, PUBMED, make_review
+from tests.sources_support import EXPORTS, OTHER_STAGE, PUBMED, STAGE, make_review
 
 WOS_TAB_HEADER = "PT\tAU\tAF\tTI\tSO\tLA\tDT\tDE\tAB\tSN\tPY\tVL\tIS\tBP\tEP\tDI\tPM\tUT\t"
 WOS_TAB_ROWS = [
@@ -100,18 +100,18 @@ def test_real_exports_are_detected_and_imported(
     tmp_path: Path, name: str, fmt: str, count: int
 ) -> None:
     paths = make_review(tmp_path)
-    result = import_file(paths, EXPORTS / name, source="db", stage="s1")
+    result = import_file(paths, EXPORTS / name, source="db", stage=STAGE)
     assert (result.format, result.n_records) == (fmt, count)
     records = _records(paths)
     assert len(records) == count
-    assert all(r.provenance.source == "db" and r.provenance.stage == "s1" for r in records)
+    assert all(r.provenance.source == "db" and r.provenance.stage == STAGE for r in records)
     assert (paths.root / result.path).read_bytes() == (EXPORTS / name).read_bytes()
 
 
 @pytest.mark.parametrize("name", ["pubmed_result1.txt", "pubmed_result3.txt"])
 def test_single_medline_records_import(tmp_path: Path, name: str) -> None:
     paths = make_review(tmp_path)
-    result = import_file(paths, PUBMED / name, source="pubmed-file", stage="s1")
+    result = import_file(paths, PUBMED / name, source="pubmed-file", stage=STAGE)
     assert (result.format, result.n_records) == ("medline", 1)
     [record] = _records(paths)
     assert record.pmid and record.title and record.authors
@@ -119,7 +119,7 @@ def test_single_medline_records_import(tmp_path: Path, name: str) -> None:
 
 def test_medline_text_keeps_ids_authors_and_mesh(tmp_path: Path) -> None:
     paths = make_review(tmp_path)
-    import_file(paths, PUBMED / "pubmed_result2.txt", source="pubmed-file", stage="s1")
+    import_file(paths, PUBMED / "pubmed_result2.txt", source="pubmed-file", stage=STAGE)
     records = _records(paths)
     assert len(records) == 4
     first = records[0]
@@ -130,13 +130,13 @@ def test_medline_text_keeps_ids_authors_and_mesh(tmp_path: Path) -> None:
 
 def test_scopus_csv_layouts_give_the_same_fields(tmp_path: Path) -> None:
     paths = make_review(tmp_path)
-    import_file(paths, EXPORTS / "litstudy_scopus.csv", source="scopus", stage="s1")
-    import_file(paths, EXPORTS / "litstudy_scopus_v2.csv", source="scopus", stage="s2")
+    import_file(paths, EXPORTS / "litstudy_scopus.csv", source="scopus", stage=STAGE)
+    import_file(paths, EXPORTS / "litstudy_scopus_v2.csv", source="scopus", stage=OTHER_STAGE)
     records = _records(paths)
     old = next(r for r in records if r.title == "Scalable molecular dynamics with NAMD")
     assert old.authors[0].family == "Phillips" and old.authors[0].given == "J.C."
     assert old.eid.startswith("2-s2.0-") and old.year == 2005
-    new = next(r for r in records if r.provenance.stage == "s2")
+    new = next(r for r in records if r.provenance.stage == OTHER_STAGE)
     assert new.authors[0].family == "Hao" and new.authors[0].given == "Jie"
     assert new.issn == ("0014-0139",)
 
@@ -145,13 +145,13 @@ def test_wos_tab_delimited_ovid_and_grey_csv(tmp_path: Path) -> None:
     paths = make_review(tmp_path)
     tab = _write(tmp_path, "savedrecs.txt", "\n".join([WOS_TAB_HEADER, *WOS_TAB_ROWS]) + "\n")
     assert detect(tab) == "wos-tab"
-    import_file(paths, tab, source="wos", stage="s1")
+    import_file(paths, tab, source="wos", stage=STAGE)
     ovid = _write(tmp_path, "ovid.txt", OVID)
     assert detect(ovid) == "ovid"
-    import_file(paths, ovid, source="ovid", stage="s1")
+    import_file(paths, ovid, source="ovid", stage=STAGE)
     grey = _write(tmp_path, "grey.csv", GREY)
     assert detect(grey) == "grey-csv"
-    import_file(paths, grey, source="nhs-england", stage="s1")
+    import_file(paths, grey, source="nhs-england", stage=STAGE)
     records = _records(paths)
     wos = [r for r in records if r.provenance.source == "wos"]
     assert [r.wos_ut for r in wos] == ["WOS:000221807500019", "WOS:000221807500020"]
@@ -237,7 +237,7 @@ def test_malformed_file_names_file_line_and_field(tmp_path: Path, fmt: str) -> N
     paths = make_review(tmp_path)
     bad, location = MALFORMED[fmt](tmp_path)
     with pytest.raises(ImportFormatError) as info:
-        import_file(paths, bad, source="db", stage="s1", format=fmt)
+        import_file(paths, bad, source="db", stage=STAGE, format=fmt)
     assert str(info.value.where) == f"{bad}{location}", info.value.message()
     assert not paths.store.exists() or _records(paths) == []
     assert not paths.imports.exists() or not any(paths.imports.iterdir())
@@ -248,10 +248,10 @@ def test_same_file_twice_is_refused_unless_forced(tmp_path: Path) -> None:
     source = EXPORTS / "rispy_example_full.ris"
     copy = tmp_path / "renamed.ris"
     shutil.copyfile(source, copy)
-    import_file(paths, source, source="embase", stage="s1")
+    import_file(paths, source, source="embase", stage=STAGE)
     with pytest.raises(DuplicateImport, match="imported already"):
-        import_file(paths, copy, source="embase", stage="s1")
-    import_file(paths, copy, source="embase", stage="s1", force=True)
+        import_file(paths, copy, source="embase", stage=STAGE)
+    import_file(paths, copy, source="embase", stage=STAGE, force=True)
     assert len(_records(paths)) == 4
 
 
@@ -263,7 +263,7 @@ def test_cli_import_prints_and_refuses_duplicates(tmp_path: Path) -> None:
         "--source",
         "wos",
         "--stage",
-        "s1",
+        STAGE,
         "--review",
         str(paths.root),
     ]
@@ -276,8 +276,23 @@ def test_cli_import_prints_and_refuses_duplicates(tmp_path: Path) -> None:
     assert "Hint: pass --force" in again.stderr
     bad = _write(tmp_path, "bad-grey.csv", GREY + ",Healthwatch,2021,,,,,\n")
     broken = run_cli(
-        ["import", str(bad), "--source", "hw", "--stage", "s1", "--review", str(paths.root)],
+        ["import", str(bad), "--source", "hw", "--stage", STAGE, "--review", str(paths.root)],
         cwd=tmp_path,
     )
     assert broken.returncode == 1
     assert f"{bad}:4 field title" in broken.stderr and "Traceback" not in broken.stderr
+
+
+def test_unknown_stage_is_refused_and_other_sources_count_as_other(tmp_path: Path) -> None:
+    from rea.errors import NotFound
+
+    paths = make_review(tmp_path)
+    with pytest.raises(NotFound, match=r"no stage '2013-2019-all'.*1998-2012-reviews"):
+        import_file(
+            paths, EXPORTS / "rispy_example_full.ris", source="embase", stage="2013-2019-all"
+        )
+    result = import_file(
+        paths, EXPORTS / "rispy_example_full.ris", source="citation_searching", stage=STAGE
+    )
+    assert result.kind == "other"
+    assert {r.provenance.kind for r in _records(paths)} == {SourceKind.OTHER}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,20 +19,12 @@ from rea.sources.replay import ReplayServer
 from rea.store import open_store
 from rea.store.records import iter_records
 from tests.helpers import REPO, run_cli
-from tests.sources_support import replay, write_pubmed, write_scopus
+from tests.sources_support import STRATEGY, make_review, replay, write_pubmed, write_scopus
 
-STRATEGY = REPO / "searches" / "pcn-rea" / "strategy.toml"
 NCBI_KEY = "ncbi-FAKE-KEY-5f3a9c1e7b2d4086"
 SCOPUS_KEY = "scopus-FAKE-KEY-8e2b7d4c1a9f3065"
 INSTTOKEN = "insttoken-FAKE-1c7e9a3b5d2f4608"
 SECRETS = (NCBI_KEY, SCOPUS_KEY, INSTTOKEN)
-
-
-def make_strategy_review(tmp: Path, name: str = "pcn-rea") -> ReviewPaths:
-    root = tmp / "searches" / name
-    root.mkdir(parents=True)
-    shutil.copyfile(STRATEGY, root / "strategy.toml")
-    return ReviewPaths(root)
 
 
 def write_recordings(rec: Path, n_pubmed: int = 450, n_scopus: int = 60, shift: int = 0) -> None:
@@ -83,7 +74,7 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_search_runs_and_no_secret_is_written(tmp_path: Path, recordings: Path) -> None:
-    paths = make_strategy_review(tmp_path)
+    paths = make_review(tmp_path)
     with replay(recordings) as server:
         env = env_for(server)
         result = run_cli(["search", "--review", str(paths.root)], cwd=tmp_path, env=env)
@@ -142,7 +133,7 @@ def test_search_runs_and_no_secret_is_written(tmp_path: Path, recordings: Path) 
 def test_finished_run_is_never_modified_and_diff_shows_changes(
     tmp_path: Path, recordings: Path
 ) -> None:
-    paths = make_strategy_review(tmp_path)
+    paths = make_review(tmp_path)
     with replay(recordings) as server:
         first = run_cli(
             ["search", "--review", str(paths.root), "--json"], cwd=tmp_path, env=env_for(server)
@@ -187,8 +178,8 @@ def _search_process(paths: ReviewPaths, env: dict[str, str], *extra: str) -> sub
 
 
 def test_kill_9_then_resume_gives_the_same_records(tmp_path: Path, recordings: Path) -> None:
-    whole = make_strategy_review(tmp_path / "whole")
-    cut = make_strategy_review(tmp_path / "cut")
+    whole = make_review(tmp_path / "whole")
+    cut = make_review(tmp_path / "cut")
     with replay(recordings) as server:
         env = env_for(server)
         done = run_cli(["search", "--review", str(whole.root), "--json"], cwd=tmp_path, env=env)
@@ -235,7 +226,7 @@ def test_kill_9_then_resume_gives_the_same_records(tmp_path: Path, recordings: P
 
 
 def test_no_key_and_no_network_say_what_to_set(tmp_path: Path) -> None:
-    paths = make_strategy_review(tmp_path)
+    paths = make_review(tmp_path)
     import socket
 
     with socket.socket() as probe:  # a loopback port that nothing listens on

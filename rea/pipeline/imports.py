@@ -9,13 +9,15 @@ from pathlib import Path
 
 from rea.config import ReviewPaths
 from rea.errors import DuplicateImport
+from rea.query import load_strategy
 from rea.records import Provenance, SourceKind
 from rea.sources.readers import detect, read_all
 from rea.store import open_store
 from rea.store.sources import find_import, save_import
 from rea.store.works import now
 
-#: Sources whose records PRISMA counts under "other methods".
+#: Formats whose records PRISMA counts under "other methods" (so are the records of a source
+#: listed under ``[sources] other`` of the strategy, whatever the format).
 OTHER_FORMATS = frozenset({"grey-csv"})
 
 
@@ -39,10 +41,13 @@ def import_file(
     format: str | None = None,
     force: bool = False,
 ) -> ImportResult:
+    strategy = load_strategy(paths.strategy)
+    strategy.stage(stage)  # a stage the strategy does not have is refused, naming the stages
     data = file.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     fmt = format or detect(file)
-    kind = SourceKind.OTHER if fmt in OTHER_FORMATS else SourceKind.DATABASE
+    other = fmt in OTHER_FORMATS or source in strategy.other_sources
+    kind = SourceKind.OTHER if other else SourceKind.DATABASE
     copy_name = f"{digest[:12]}-{file.name}"
     kept = paths.imports / copy_name
     provenance = Provenance(
