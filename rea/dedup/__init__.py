@@ -3,7 +3,7 @@
 Pure: no storage, no printing. rapidfuzz does the fuzzy matching, pandas the tabular export.
 """
 
-from rea.dedup.cluster import Cluster, DedupResult, Link, QueuedPair, deduplicate
+from rea.dedup.cluster import Cluster, DedupResult, Link, QueuedPair, deduplicate, kept_record
 from rea.dedup.compare import DISTINCT, MERGE, REVIEW, Verdict, compare
 from rea.dedup.normalize import Prepared, prepare
 
@@ -19,5 +19,6 @@ __all__ = [
     "Verdict",
     "compare",
     "deduplicate",
+    "kept_record",
     "prepare",
 ]

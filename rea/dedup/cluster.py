@@ -9,11 +9,11 @@ existing works are never joined automatically (such a pair is queued for a human
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rea.dedup.compare import DISTINCT, MERGE, REVIEW, TITLE_LOOSE, Verdict, compare
-from rea.dedup.normalize import Prepared, prepare
+from rea.dedup.normalize import Prepared, prepare, record_completeness
 from rea.records import Record
 
 BLOCK_LIMIT = 40  # above this size a block is compared by sorted neighbourhood only
@@ -307,6 +307,11 @@ def deduplicate(
     )
 
 
+def kept_record(records: Sequence[tuple[int, Record]]) -> int:
+    """The record to keep for a work: the most complete, then the oldest."""
+    return min(records, key=lambda r: (-record_completeness(r[1]), r[0]))[0]
+
+
 def _clusters(
     prepared: list[Prepared],
     comps: _Components,
@@ -362,4 +367,5 @@ __all__ = [
     "Link",
     "QueuedPair",
     "deduplicate",
+    "kept_record",
 ]

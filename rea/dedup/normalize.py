@@ -22,32 +22,6 @@ _TRAILING_NOTE = re.compile(
     r"\s*(?:\((?:provisional|structured)\s+abstract\)|\bLA:\s*\w+)\s*\.?\s*$", re.I
 )
 _SUBTITLE_SPLIT = re.compile(r"\s*(?::|\s-{1,2}\s|\.\s|\?\s|!\s)\s*")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "the",
-        "of",
-        "in",
-        "on",
-        "for",
-        "to",
-        "with",
-        "by",
-        "from",
-        "at",
-        "as",
-        "or",
-        "its",
-        "their",
-        "is",
-        "are",
-        "be",
-        "was",
-        "were",
-    ]
-)
 _ROMAN = {
     "i": "1",
     "ii": "2",
@@ -184,7 +158,7 @@ def author_surnames(authors: tuple[Author, ...]) -> tuple[str, ...]:
             or " and " in family
             or "," in family
             or re.search(r"\.[A-Z][a-z]", family)
-            or re.search(r"\s[A-Z]\.?$", family)
+            or re.search(r"\s(?:[A-Z]\.?-?){1,4}$", family)
         ):
             expanded = split_authors(family)
         else:
@@ -479,13 +453,9 @@ class Prepared:
     completeness: int
 
 
-def prepare(record_id: int, record: Record) -> Prepared:
-    words, main, parts = _title_views(record.title)
-    main_words = fold(main).split() if main else []
-    years = {y for y in (record.year, record.epub_year) if y}
-    journal = journal_names(record.journal) + journal_names(record.journal_abbrev)
-    prefix, first, last = page_range(record.pages)
-    completeness = sum(
+def record_completeness(record: Record) -> int:
+    """How many of the fields a reviewer needs a record has (the most complete one is kept)."""
+    return sum(
         bool(x)
         for x in (
             record.pmid,
@@ -498,6 +468,15 @@ def prepare(record_id: int, record: Record) -> Prepared:
             record.year,
         )
     )
+
+
+def prepare(record_id: int, record: Record) -> Prepared:
+    words, main, parts = _title_views(record.title)
+    main_words = fold(main).split() if main else []
+    years = {y for y in (record.year, record.epub_year) if y}
+    journal = journal_names(record.journal) + journal_names(record.journal_abbrev)
+    prefix, first, last = page_range(record.pages)
+    completeness = record_completeness(record)
     return Prepared(
         record_id=record_id,
         title=compact(words),
