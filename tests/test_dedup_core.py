@@ -93,7 +93,8 @@ def test_authors_across_export_forms() -> None:
 def test_page_forms() -> None:
     assert page_range("221-8")[1:] == (221, 228) == page_range("221-228")[1:]
     assert page_range("1051-64")[1:] == (1051, 1064)
-    assert page_range("21-Aug")[1:] == (8, 21)  # "8-21" read as a date by a spreadsheet
+    assert page_range("21-Aug")[1] is None  # "8-21" read as a date by a spreadsheet: unknown
+    assert page_range('"230-5, 246-51, 233-8"')[1:] == (230, 251)
     assert page_range("S417-S429") == ("S", 417, 429)
     assert page_range("Suppl-29")[1] is None  # damaged: unknown, never a conflict
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -148,8 +150,10 @@ def score(groups: list[str], clusters: list[list[int]], kept: list[int]) -> dict
 
 def run_set(records: list[Record], groups: list[str]) -> dict[str, float]:
     started = time.perf_counter()
+    cpu = time.process_time()
     result = deduplicate(list(enumerate(records, start=1)))
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     clusters = [[rid - 1 for rid in c.record_ids] for c in result.clusters]
     kept = [c.kept - 1 for c in result.clusters]
     figures = score(groups, clusters, kept)
@@ -157,6 +161,8 @@ def run_set(records: list[Record], groups: list[str]) -> dict[str, float]:
     figures["review_share"] = len(result.queue) / len(records)
     figures["pairs_compared"] = result.pairs_compared
     figures["seconds"] = seconds
+    figures["cpu_seconds"] = cpu
+    figures["load"] = os.getloadavg()[0]
     figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
 
@@ -190,6 +196,8 @@ def _typo(text: str, rng: random.Random) -> str:
 
 
 def _abbreviate(journal: str) -> str:
+    """An ISO-style abbreviation of the journal's own name (a meeting's name is dropped)."""
+    journal = re.split(r"\.\s*Conference:", journal, maxsplit=1)[0]
     words = [w for w in journal.split() if w.lower() not in ("of", "the", "and", "&")]
     return " ".join(_JOURNAL_ABBREV.get(w.lower(), w[:5] if len(w) > 6 else w) for w in words)
 
@@ -241,19 +249,13 @@ def _new_work(
             Author(names.setdefault(a.family, rng.choice(vocabulary).capitalize()), a.given)
             for a in m.authors
         )
-        pages = m.pages
-        first = "".join(c for c in pages.split("-")[0] if c.isdigit())
-        if first:
-            start = int(first) + 17 * k
-            pages = f"{start}-{start + 9}"
         out.append(
             _replace(
                 m,
                 title=" ".join(words),
                 authors=authors,
                 doi=f"{m.doi}.r{k}" if m.doi else "",
-                volume=str(int(m.volume) + k) if m.volume.isdigit() else m.volume,
-                pages=pages,
+                volume=re.sub(r"^\d+", lambda v: str(int(v.group(0)) + k), m.volume),
             )
         )
     return out
@@ -314,7 +316,8 @@ def _print(name: str, f: dict[str, float]) -> None:
         f"duplicates missed {int(f['missed'])}\n"
         f"  review band {int(f['review_pairs'])} pairs ({100 * f['review_share']:.2f} % of "
         f"records)\n"
-        f"  {f['seconds']:.2f} s, peak memory {f['peak_mb']:.0f} MB"
+        f"  {f['seconds']:.2f} s wall ({f['cpu_seconds']:.2f} s CPU, machine load "
+        f"{f['load']:.1f}), peak memory {f['peak_mb']:.0f} MB"
     )
 
 

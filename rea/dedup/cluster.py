@@ -8,6 +8,7 @@ existing works are never joined automatically (such a pair is queued for a human
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from rea.dedup.normalize import Prepared, prepare, record_completeness
 from rea.records import Record
 
 BLOCK_LIMIT = 40  # above this size a block is compared by sorted neighbourhood only
-WINDOW = 12  # neighbours compared in an oversized block
+WINDOW = 10  # neighbours compared in an oversized block
+KEY_CHARS = 20  # characters of the compact title in the first and last title keys
 CONTAINER_TITLE = 0.7  # records sharing a DOI with titles this far apart: the DOI is a container
 
 Progress = Callable[[str, int, int], None]
@@ -65,11 +67,10 @@ def block_keys(p: Prepared) -> list[str]:
     if p.doi:
         keys.append("d" + p.doi)
     if len(p.title) >= 12:
-        keys.append("b" + p.title[:16])
-        keys.append("e" + p.title[-16:])
+        keys.append("b" + p.title[:KEY_CHARS])
+        keys.append("e" + p.title[-KEY_CHARS:])
         if p.main:
-            keys.append("e" + p.main[-16:])
-            keys.append("b" + p.main[:16]) if p.main[:16] != p.title[:16] else None
+            keys.append("e" + p.main[-KEY_CHARS:])
     elif p.title:
         keys.append("t" + p.title)
     first_author = p.surnames[0] if p.surnames else ""
@@ -90,7 +91,7 @@ def _candidate_pairs(prepared: list[Prepared]) -> set[tuple[int, int]]:
         for key in block_keys(p):
             blocks[key].append(i)
     pairs: set[tuple[int, int]] = set()
-    for members in blocks.values():
+    for key, members in blocks.items():
         n = len(members)
         if n < 2:
             continue
@@ -100,7 +101,10 @@ def _candidate_pairs(prepared: list[Prepared]) -> set[tuple[int, int]]:
                     i, j = members[x], members[y]
                     pairs.add((i, j) if i < j else (j, i))
             continue
-        ordered = sorted(members, key=lambda k: prepared[k].title)
+        if key.startswith("e"):  # titles sharing an ending: neighbours by the ending
+            ordered = sorted(members, key=lambda k: prepared[k].title[::-1])
+        else:
+            ordered = sorted(members, key=lambda k: prepared[k].title)
         for x in range(n):
             for y in range(x + 1, min(n, x + 1 + WINDOW)):
                 i, j = ordered[x], ordered[y]
@@ -206,7 +210,24 @@ def deduplicate(
     ``existing`` maps record id → work id for records grouped by an earlier run (they stay
     together); ``merges`` and ``separations`` are human decisions on record-id pairs.
     """
-    existing = dict(existing or {})
+    # many small objects and no cycles: the cyclic collector would only rescan them over and over
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _deduplicate(records, existing, merges, separations, progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _deduplicate(
+    records: Iterable[tuple[int, Record]],
+    existing_links: Mapping[int, int] | None,
+    merges: Iterable[tuple[int, int]],
+    separations: Iterable[tuple[int, int]],
+    progress: Progress | None,
+) -> DedupResult:
+    existing = dict(existing_links or {})
     prepared = [prepare(rid, rec) for rid, rec in records]
     if progress:
         progress("prepared", len(prepared), len(prepared))

@@ -42,13 +42,11 @@ def title_similarity(a: Prepared, b: Prepared) -> tuple[float, str]:
     mode = "full"
     if best >= TITLE_SAME:
         return best, mode
-    # a dropped subtitle: one title is the other's main title
+    # a dropped subtitle: one record has the title without the other's subtitle
     for x, y in ((a, b), (b, a)):
-        if x.main and len(x.main) >= 20:
-            score = Indel.normalized_similarity(x.main, y.main or y.title)
-            if (y.main == "" and score > best) or (
-                y.main and score > best and len(y.main) < len(y.title)
-            ):
+        if x.main and len(x.main) >= 20 and not y.main:
+            score = Indel.normalized_similarity(x.main, y.title)
+            if score > best:
                 best, mode = score, "main"
     # one language of a bilingual title
     for x, y in ((a, b), (b, a)):
@@ -190,7 +188,11 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
             return Verdict(MERGE, "pmid", scores, (), 3.0 + title)
         return Verdict(REVIEW, "pmid", scores, ("same PMID, different titles",), 0.0)
     if doi > 0 and not reasons and pmid >= 0:
-        if title >= TITLE_LOOSE or (mode == "none" and agree >= 2):
+        if (
+            title >= TITLE_LOOSE
+            or (mode == "none" and agree >= 2)
+            or (title >= 0.7 and agree >= 3 and conflicts == 0)
+        ):
             return Verdict(MERGE, "doi+title", scores, (), 2.0 + title)
         if title >= 0.6 and conflicts == 0 and agree >= 2:
             return Verdict(REVIEW, "doi+title", scores, ("same DOI, titles differ",), 0.0)

@@ -12,7 +12,14 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rea.records import Author, Record, normalize_doi, normalize_pages, normalize_pmid
+from rea.records import (
+    Author,
+    Record,
+    normalize_doi,
+    normalize_pages,
+    normalize_pmid,
+    split_authors,
+)
 
 # ---------------------------------------------------------------- titles
 
@@ -148,8 +155,6 @@ def _surname_key(family: str) -> str:
 
 def author_surnames(authors: tuple[Author, ...]) -> tuple[str, ...]:
     """Folded surnames in order; handles whole strings left in ``family`` by some readers."""
-    from rea.records import split_authors
-
     names: list[str] = []
     for author in authors:
         family = author.family
@@ -309,28 +314,34 @@ _MONTHS = {
 }
 
 
+@lru_cache(maxsize=65536)
 def page_range(value: str) -> tuple[str, int | None, int | None]:
     """(prefix, first, last) of a page string; ``221-8`` → ('', 221, 228).
 
-    Spreadsheet damage is undone: ``21-Aug`` (``8-21`` read as a date) → ('', 8, 21).
+    Several ranges (``233-8, 230-5``) span from the lowest first page to the highest last page.
+    Pages a spreadsheet turned into a date (``21-Aug``) or an export mangled (``Suppl-29``) are
+    unknown, never a conflict.
     """
-    text = (value or "").strip()
+    text = (value or "").strip().strip('"')
     if not text or text.upper() == "NA":
         return ("", None, None)
-    text = re.split(r"[;,]", text, maxsplit=1)[0].strip()
-    month = re.fullmatch(r"(\d{1,2})-([A-Za-z]{3})", text) or re.fullmatch(
-        r"([A-Za-z]{3})-(\d{1,2})", text
-    )
-    if month:
-        day, name = (
-            (month.group(1), month.group(2))
-            if month.group(1).isdigit()
-            else (month.group(2), month.group(1))
-        )
-        if name.lower() in _MONTHS:
-            return ("", _MONTHS[name.lower()], int(day))
+    ranges = [_one_range(part.strip()) for part in re.split(r"[;,+]", text) if part.strip()]
+    ranges = [r for r in ranges if r[1] is not None]
+    if not ranges:
+        return ("", None, None)
+    prefix = ranges[0][0]
+    same = [r for r in ranges if r[0] == prefix]
+    first = min(r[1] for r in same if r[1] is not None)
+    lasts = [r[2] for r in same if r[2] is not None]
+    return (prefix, first, max(lasts) if lasts else None)
+
+
+def _one_range(text: str) -> tuple[str, int | None, int | None]:
+    month = re.fullmatch(r"(\d{1,2})-([A-Za-z]{3})|([A-Za-z]{3})-(\d{1,2})", text)
+    if month and (month.group(2) or month.group(3) or "").lower() in _MONTHS:
+        return ("", None, None)
     if re.match(r"[A-Za-z]{2,}|[A-Za-z]-", text):
-        return ("", None, None)  # "Suppl-29", "t-8": damaged by an export, unknown
+        return ("", None, None)  # "Suppl-29", "t-8", "author reply 2243-5": unknown
     norm = normalize_pages(text)
     match = re.fullmatch(r"([A-Za-z]*)(\d+)(?:\.\w+)?(?:-([A-Za-z]*)(\d+)(?:\.\w+)?)?", norm)
     if not match:
@@ -361,7 +372,7 @@ def clean_volume(volume: str, issue: str) -> str:
     if not text or text.upper() == "NA":
         return ""
     if re.fullmatch(r"\d+[A-Za-z]?", text):
-        return text.lstrip("0")
+        return text.lstrip("0").lower()
     match = re.fullmatch(r"(\d+)\s*\((?:[^()]*)\)", text)  # "44 (2 Supplement 1)"
     if match:
         return match.group(1).lstrip("0")
