@@ -193,3 +193,67 @@ def test_export_before_dedup_is_an_error(tmp_path: Path) -> None:
     add(paths, [PCN_PUBMED])
     with pytest.raises(DedupError, match="no works yet"):
         use.export(paths, "csv", tmp_path / "x.csv")
+
+
+def _medline_records() -> list:  # type: ignore[type-arg]
+    """The four real PubMed records of the fixture, as Records, and the same four as another
+    database would export them (no PMID, capitals, full journal name, full page range)."""
+    from Bio import Medline
+
+    from tests.helpers import FIXTURES
+
+    pubmed, other = [], []
+    with (FIXTURES / "dedup" / "pubmed_result2.txt").open(encoding="utf-8") as handle:
+        for entry in Medline.parse(handle):
+            doi = next((a.split()[0] for a in entry.get("AID", []) if a.endswith("[doi]")), "")
+            first, _, last = entry.get("PG", "").partition("-")
+            if last and len(last) < len(first):
+                last = first[: len(first) - len(last)] + last
+            base = rec(
+                "pubmed",
+                title=entry["TI"],
+                authors=tuple(
+                    Author(a.rsplit(" ", 1)[0], a.rsplit(" ", 1)[-1]) for a in entry["AU"]
+                ),
+                journal=entry["JT"],
+                journal_abbrev=entry["TA"],
+                year=int(entry["DP"][:4]),
+                volume=entry.get("VI", ""),
+                issue=entry.get("IP", ""),
+                pages=entry.get("PG", ""),
+                pmid=entry["PMID"],
+                doi=doi,
+                source_id=entry["PMID"],
+            )
+            pubmed.append(base)
+            other.append(
+                variant(
+                    base,
+                    provenance=PCN_WOS.provenance,
+                    title=entry["TI"].upper().rstrip("."),
+                    authors=tuple(Author(f"{a.family}, {a.given}") for a in base.authors),
+                    journal=entry["JT"].split(" (")[0].upper(),
+                    journal_abbrev="",
+                    pages=f"{first}-{last}" if last else first,
+                    pmid="",
+                    doi=f"https://doi.org/{doi.upper()}" if doi else "",
+                    source_id=f"WOS:{entry['PMID']}",
+                )
+            )
+    return [pubmed, other]
+
+
+def test_real_pubmed_records_meet_their_other_database_exports(tmp_path: Path) -> None:
+    pubmed, other = _medline_records()
+    assert len(pubmed) == 4
+    paths = make_review(tmp_path)
+    first_ids = add(paths, pubmed)
+    summary = use.run(paths)
+    assert summary.works == 4  # four different articles, two in the same journal
+    before = links(paths)
+    later_ids = add(paths, other)
+    summary = use.run(paths)
+    after = links(paths)
+    assert (summary.works, summary.new_works, summary.joined_existing) == (4, 0, 4)
+    assert [after[i] for i in later_ids] == [before[i] for i in first_ids]
+    assert summary.queued == 0

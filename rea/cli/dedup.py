@@ -35,8 +35,18 @@ def _summary_text(s: use.RunSummary) -> str:
     return "\n".join(lines)
 
 
+_SCORE_ORDER = ("title", "authors", "year", "journal", "volume", "pages", "doi", "pmid")
+
+
+def _scores(scores: dict[str, float]) -> str:
+    keys = [k for k in _SCORE_ORDER if k in scores]
+    keys += sorted(k for k in scores if k not in _SCORE_ORDER)
+    return ", ".join(f"{k} {scores[k]:g}" for k in keys)
+
+
 def _progress(stage: str, done: int, total: int) -> None:
-    click.echo(f"{stage}: {done}", err=True)
+    what = {"prepared": "records normalised", "blocked": "candidate pairs to compare"}
+    click.echo(f"{done} {what.get(stage, stage)}", err=True)
 
 
 @click.group(
@@ -110,8 +120,7 @@ def side_by_side(item: use.ReviewItem, width: int) -> str:
             xa = xs[i] if i < len(xs) else ""
             ya = ys[i] if i < len(ys) else ""
             out.append(f"{label:<9} {xa:<{col}} | {ya}")
-    scores = ", ".join(f"{k} {v:g}" for k, v in item.scores.items())
-    out.append(f"scores: {scores}")
+    out.append(f"scores: {_scores(item.scores)}")
     if item.reasons:
         out.append(f"why queued: {'; '.join(item.reasons)}")
     return "\n".join(out)
@@ -254,7 +263,7 @@ def explain_cmd(ctx: click.Context, review: str | None, work: int, as_json: bool
             f"{rec.title[:90]}{kept}"
         )
         via = f" matched to record {r.matched_to}" if r.matched_to else ""
-        scores = ", ".join(f"{k} {v:g}" for k, v in r.scores.items())
+        scores = _scores(r.scores)
         click.echo(f"    rule {r.rule}{via}" + (f": {scores}" if scores else ""))
     for d in e.decisions:
         click.echo(
