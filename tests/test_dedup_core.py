@@ -350,3 +350,40 @@ def test_blocking_avoids_all_pairs() -> None:
     n = len(records)
     assert n == 2000
     assert result.pairs_compared < n * (n - 1) // 2 // 20
+
+
+def test_short_generic_titles_need_more_than_the_title() -> None:
+    editorials = [
+        rec(
+            "embase",
+            title="Editorial",
+            journal="Br J Gen Pract",
+            year=2019,
+            volume="69",
+            issue=str(issue),
+        )
+        for issue in range(678, 690)
+    ]
+    result = deduplicate(list(enumerate(editorials, start=1)))
+    assert len(result.clusters) == 12
+    assert result.queue == ()
+    # the same editorial from two databases, with its page: one work
+    a = rec(
+        "pubmed",
+        title="Editorial.",
+        journal="Br J Gen Pract",
+        year=2019,
+        volume="69",
+        pages="4",
+        authors=(Author("Jones", "R"),),
+    )
+    b = rec(
+        "embase",
+        title="EDITORIAL",
+        journal="British Journal of General Practice",
+        year=2019,
+        volume="69",
+        pages="4-4",
+        authors=(Author("Jones R."),),
+    )
+    assert groups([a, b]) == [(1, 2)]

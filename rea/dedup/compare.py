@@ -225,6 +225,13 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
     # abstracts of one study at two meetings are two reports
     venue = journal >= 0 or (pages > 0 and not (a.conference or b.conference))
     strong = conflicts == 0 and venue and agree >= need and year >= 0
+    if short and not (pages > 0 or (authors > 0 and volume > 0)):
+        # "Editorial", "Obesity": a short title says little; only a shared place in the journal
+        # or the same authors in the same volume make it one report, and without authors or
+        # pages there is nothing for a reviewer to go on either
+        if authors <= 0 and pages <= 0:
+            return Verdict(DISTINCT, "fuzzy", scores, ("short title, nothing else",), 0.0)
+        strong = False
     if soft:
         if strong or (title >= TITLE_CLOSE and conflicts == 0):
             return Verdict(REVIEW, "fuzzy", scores, tuple(soft), 0.0)
