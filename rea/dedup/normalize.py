@@ -373,7 +373,8 @@ def clean_volume(volume: str, issue: str) -> str:
         return ""
     if re.fullmatch(r"\d+[A-Za-z]?", text):
         return text.lstrip("0").lower()
-    match = re.fullmatch(r"(\d+)\s*\((?:[^()]*)\)", text)  # "44 (2 Supplement 1)"
+    # "44 (2 Supplement 1)", "10 Suppl 2", "31 Pt 2"
+    match = re.fullmatch(r"(\d+)\s*(?:\([^()]*\)|(?:suppl\w*|pt|part)\.?\s*\w*)", text, re.I)
     if match:
         return match.group(1).lstrip("0")
     return ""
@@ -430,8 +431,8 @@ def is_conference(record: Record) -> bool:
         return True  # a meeting-abstract page (A123, S45-S46)
     if is_supplement(record.volume) or is_supplement(record.issue):
         # a supplement holds abstracts, but also whole articles: only short items count
-        prefix, first, last = page_range(record.pages)
-        return bool(prefix) or first is None or last is None or last - first < 2
+        _, first, last = page_range(record.pages)
+        return first is None or last is None or last - first < 2
     return False
 
 
