@@ -115,7 +115,7 @@ def _in_phase(
         raise ScreeningError(f"work {work_id} has no records (merged into another work?)")
     if phase is Phase.FULL_TEXT:
         ta = outcome_of(conn, config, work_id, Phase.TITLE_ABSTRACT)
-        status = ta.status.value if ta else "not screened"
+        status = ta.status.value if ta else Status.PENDING.value
         if ta is None or ta.status is not Status.INCLUDED:
             raise ScreeningError(
                 f"work {work_id} is not in the full-text phase "
