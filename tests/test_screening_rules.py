@@ -139,7 +139,9 @@ def _tally(**counts: int | str | None) -> Tally:
 def test_final_status(
     counts: dict[str, int | str], maybe_inc: bool, status: Status, conflict: str
 ) -> None:
-    got = outcome(_tally(**counts), maybe_counts_as_include=maybe_inc, reason_required=True)
+    got = outcome(
+        _tally(**counts), Phase.FULL_TEXT, maybe_counts_as_include=maybe_inc, reason_required=True
+    )
     assert got.status is status
     assert got.conflict == conflict
 

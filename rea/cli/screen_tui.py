@@ -14,9 +14,11 @@ from prompt_toolkit.application import Application
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.layout import ConditionalContainer, HSplit, Layout, Window
 from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
+from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
 
 from rea.errors import ReaError
@@ -110,7 +112,14 @@ def render_work(
 class ScreenApp:
     """The prompt_toolkit application around a :class:`ScreeningSession`."""
 
-    def __init__(self, context: ScreenContext, pattern: re.Pattern[str] | None) -> None:
+    def __init__(
+        self,
+        context: ScreenContext,
+        pattern: re.Pattern[str] | None,
+        *,
+        input: Input | None = None,
+        output: Output | None = None,
+    ) -> None:
         self.context = context
         self.session: ScreeningSession = context.session
         self.pattern = pattern
@@ -126,6 +135,8 @@ class ScreenApp:
             style=STYLE,
             full_screen=True,
             mouse_support=False,
+            input=input,
+            output=output,
         )
 
     # --- drawing ---------------------------------------------------------------------------

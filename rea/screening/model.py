@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple, Protocol
 
 
 class Phase(StrEnum):
@@ -51,6 +52,33 @@ class Status(StrEnum):
     CONFLICT = "conflict"  # decided, but needs a resolution
 
 
+class TallyLike(Protocol):
+    """What :func:`outcome` reads: a :class:`Tally`, or a store's row of the same fields."""
+
+    @property
+    def work_id(self) -> int: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def n_assigned(self) -> int: ...
+    @property
+    def n_decided(self) -> int: ...
+    @property
+    def n_include(self) -> int: ...
+    @property
+    def n_exclude(self) -> int: ...
+    @property
+    def n_maybe(self) -> int: ...
+    @property
+    def n_exclude_reasons(self) -> int: ...
+    @property
+    def exclude_reason(self) -> str: ...
+    @property
+    def resolution(self) -> str | None: ...
+    @property
+    def resolution_reason(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Tally:
     """The standing decisions on one work in one phase, counted (one row of ``screening_tally``)."""
@@ -68,9 +96,9 @@ class Tally:
     resolution_reason: str = ""
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """The final status of a work in a phase, and why."""
+class Outcome(NamedTuple):
+    """The final status of a work in a phase, and why (a named tuple: tens of thousands are
+    made per count)."""
 
     work_id: int
     phase: Phase
@@ -80,7 +108,9 @@ class Outcome:
     conflict: str = ""  # 'disagree', 'maybe' or 'reasons' when status is CONFLICT
 
 
-def outcome(tally: Tally, *, maybe_counts_as_include: bool, reason_required: bool) -> Outcome:
+def outcome(
+    tally: TallyLike, phase: Phase, *, maybe_counts_as_include: bool, reason_required: bool
+) -> Outcome:
     """Turn counted decisions into a final status.
 
     A resolution is the final word. Otherwise the work is pending until every assigned reviewer
@@ -89,7 +119,7 @@ def outcome(tally: Tally, *, maybe_counts_as_include: bool, reason_required: boo
     reasons are required (full text), exclusions with different reasons need a resolution too, so
     that each excluded report has exactly one reason to count.
     """
-    w, p = tally.work_id, tally.phase
+    w, p = tally.work_id, phase
     if tally.resolution:
         status = Status.INCLUDED if tally.resolution == Decision.INCLUDE else Status.EXCLUDED
         return Outcome(w, p, status, tally.resolution_reason or "", resolved=True)

@@ -16,9 +16,7 @@ from rea.screening.model import Agreement, Decision, Outcome, Phase, Status, coh
 from rea.screening.service import (
     DecisionRequest,
     check_decision,
-    ensure_assignments,
-    outcomes,
-    phase_members,
+    phase_state,
     write_decision,
 )
 from rea.store import Store
@@ -43,15 +41,15 @@ def conflicts(store: Store, config: ScreeningConfig, phase: Phase | None = None)
     listed, so nobody sees another's decision on a work they still have to screen.
     """
     found: list[Conflict] = []
+    state = phase_state(store, config)
     for p in [phase] if phase else list(Phase):
-        ensure_assignments(store, config, p)
-        open_ = {w: o for w, o in outcomes(store, config, p).items() if o.status is Status.CONFLICT}
+        open_ = {w: o for w, o in state.outcomes[p].items() if o.status is Status.CONFLICT}
         if not open_:
             continue
         by_work: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-        for d in db.current_decisions(store, p.value):
-            if d.work_id in open_:
-                by_work[d.work_id].append((d.reviewer, d.decision, d.reason))
+        for (w, reviewer), (decision, reason) in db.standing_decisions(store, p.value).items():
+            if w in open_:
+                by_work[w].append((reviewer, decision, reason))
         titles = db.work_titles(store, open_)
         for w, o in sorted(open_.items()):
             found.append(
@@ -102,11 +100,11 @@ def stats(store: Store, config: ScreeningConfig) -> list[PhaseStats]:
     """Per phase and reviewer: screened, included, excluded, maybe, remaining, conflicts, and
     Cohen's kappa for each pair of reviewers on the works both decided."""
     result = []
+    state = phase_state(store, config)
     for phase in Phase:
-        ensure_assignments(store, config, phase)
-        found = outcomes(store, config, phase)
-        members = set(found)
-        ps = PhaseStats(phase, works=len(members))
+        found = state.outcomes[phase]
+        ps = PhaseStats(phase, works=len(found))
+        conflicted = []
         for o in found.values():
             if o.status is Status.INCLUDED:
                 ps.included += 1
@@ -116,36 +114,28 @@ def stats(store: Store, config: ScreeningConfig) -> list[PhaseStats]:
                 ps.pending += 1
             else:
                 ps.conflicts += 1
+                conflicted.append(o.work_id)
             ps.resolved += o.resolved
+        # title/abstract: every work with records; full text: the works included before
+        members = None if phase is Phase.TITLE_ABSTRACT else state.members[phase]
         per: dict[str, ReviewerStats] = {
             name: ReviewerStats(name) for name in config.phases[phase].screeners
         }
-        assignees: dict[int, int] = defaultdict(int)
-        for w, r in db.assignments(store, phase.value):
-            if w in members:
-                per.setdefault(r, ReviewerStats(r)).assigned += 1
-                assignees[w] += 1
-                if found[w].status is Status.CONFLICT:
-                    per[r].conflicts += 1
-        ps.double_screened = sum(1 for n in assignees.values() if n >= 2)
-        by_work: dict[int, dict[str, str]] = defaultdict(dict)
-        for d in db.current_decisions(store, phase.value):
-            if d.work_id not in members:
-                continue
-            s = per.setdefault(d.reviewer, ReviewerStats(d.reviewer))
-            s.screened += 1
-            if d.decision == Decision.INCLUDE:
-                s.included += 1
-            elif d.decision == Decision.EXCLUDE:
-                s.excluded += 1
-            else:
-                s.maybe += 1
-            by_work[d.work_id][d.reviewer] = d.decision
+        for c in db.reviewer_counts(store, phase.value, members):
+            s = per.setdefault(c.reviewer, ReviewerStats(c.reviewer))
+            s.assigned, s.screened = c.assigned, c.screened
+            s.included, s.excluded, s.maybe = c.included, c.excluded, c.maybe
+        _, ps.double_screened = db.assignee_counts(store, phase.value, members)
+        if conflicted:
+            in_conflict, _ = db.assignee_counts(store, phase.value, conflicted)
+            for reviewer, n in in_conflict.items():
+                per.setdefault(reviewer, ReviewerStats(reviewer)).conflicts = n
         ps.reviewers = [per[n] for n in sorted(per)]
+        by_work: dict[int, dict[str, str]] = defaultdict(dict)
+        for w, reviewer, decision in db.paired_decisions(store, phase.value, members):
+            by_work[w][reviewer] = decision
         pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         for decisions in by_work.values():
-            if len(decisions) < 2:
-                continue
             for a, b in combinations(sorted(decisions), 2):
                 pairs[(a, b)].append((decisions[a], decisions[b]))
         ps.agreement = [cohen_kappa(a, b, v) for (a, b), v in sorted(pairs.items())]
@@ -168,10 +158,10 @@ class FinalDecision:
 
 def final_decisions(store: Store, config: ScreeningConfig, phase: Phase) -> list[FinalDecision]:
     """The final status of every work in a phase, with the exclusion reason and its label."""
-    ensure_assignments(store, config, phase)
+    state = phase_state(store, config)
     labels = {r.code: r.label for r in config.reasons}
-    members = phase_members(store, config, phase)
-    found = outcomes(store, config, phase)
+    members = state.members[phase]
+    found = state.outcomes[phase]
     out = []
     for w in sorted(members):
         o = found.get(w) or Outcome(w, phase, Status.PENDING)
@@ -218,9 +208,9 @@ def export_rows(
     phases = [phase] if phase else list(Phase)
     if reviewer is not None:
         config.reviewer(reviewer)
+    state = phase_state(store, config)
     for p in phases:
-        ensure_assignments(store, config, p)
-        members = phase_members(store, config, p)
+        members = state.members[p]
         decisions = [
             d for d in db.current_decisions(store, p.value, reviewer) if d.work_id in members
         ]
@@ -245,7 +235,7 @@ def export_rows(
                     }
                 )
             continue
-        finals = outcomes(store, config, p)
+        finals = state.outcomes[p]
         work_ids = sorted({d.work_id for d in decisions})
         titles = db.work_titles(store, work_ids)
         sources = db.sources_of_works(store, work_ids)
@@ -332,8 +322,7 @@ def import_csv(
             where=Location(path, 1),
             hint="the header needs work_id, phase, reviewer, decision (see rea screen export)",
         )
-    for p in [phase] if phase else list(Phase):
-        ensure_assignments(store, config, p)
+    phase_state(store, config)  # every work assigned before decisions arrive
 
     requests: list[tuple[int, DecisionRequest]] = []
     seen: dict[tuple[int, str, str], int] = {}

@@ -19,48 +19,46 @@ from rea.screening.model import (
     Retrieval,
     Status,
     StudyType,
-    Tally,
     assigned_reviewers,
-    outcome,
 )
 from rea.store import Store
 from rea.store import screening as db
 
 
-def _tally(row: db.TallyRow) -> Tally:
-    return Tally(
-        work_id=row.work_id,
-        phase=Phase(row.phase),
-        n_assigned=row.n_assigned,
-        n_decided=row.n_decided,
-        n_include=row.n_include,
-        n_exclude=row.n_exclude,
-        n_maybe=row.n_maybe,
-        n_exclude_reasons=row.n_exclude_reasons,
-        exclude_reason=row.exclude_reason,
-        resolution=row.resolution,
-        resolution_reason=row.resolution_reason,
-    )
-
-
-def _outcome(config: ScreeningConfig, row: db.TallyRow) -> Outcome:
-    phase = Phase(row.phase)
-    return outcome(
-        _tally(row),
+def _outcomes(
+    conn: sqlite3.Connection, config: ScreeningConfig, phase: Phase, work_id: int | None = None
+) -> dict[int, Outcome]:
+    rows = db.phase_outcomes(
+        conn,
+        phase.value,
         maybe_counts_as_include=config.maybe_counts_as_include,
         reason_required=config.phases[phase].reason_required,
+        work_id=work_id,
     )
+    status = {s.value: s for s in Status}
+    return {
+        r.work_id: Outcome(r.work_id, phase, status[r.status], r.reason, r.resolved, r.conflict)
+        for r in rows
+    }
 
 
-def outcomes(store: Store, config: ScreeningConfig, phase: Phase) -> dict[int, Outcome]:
+def outcomes(
+    store: Store,
+    config: ScreeningConfig,
+    phase: Phase,
+    *,
+    members: set[int] | None = None,
+) -> dict[int, Outcome]:
     """The final status of every work in the phase (call :func:`ensure_assignments` first).
 
-    At full text only works whose title/abstract status is included are counted: a work whose
-    inclusion was later withdrawn drops out of the full-text phase with its decisions kept.
+    At full text only works whose title/abstract status is included are counted (``members``,
+    computed when not given): a work whose inclusion was later withdrawn drops out of the
+    full-text phase with its decisions kept.
     """
-    found = {r.work_id: _outcome(config, r) for r in db.tallies(store, phase.value)}
+    found = _outcomes(store.conn, config, phase)
     if phase is Phase.FULL_TEXT:
-        members = phase_members(store, config, phase)
+        if members is None:
+            members = phase_members(store, config, phase)
         found = {w: o for w, o in found.items() if w in members}
     return found
 
@@ -68,31 +66,40 @@ def outcomes(store: Store, config: ScreeningConfig, phase: Phase) -> dict[int, O
 def outcome_of(
     conn: sqlite3.Connection, config: ScreeningConfig, work_id: int, phase: Phase
 ) -> Outcome | None:
-    row = db.tally_of(conn, work_id, phase.value)
-    return _outcome(config, row) if row else None
+    return _outcomes(conn, config, phase, work_id).get(work_id)
 
 
-def phase_members(store: Store, config: ScreeningConfig, phase: Phase) -> set[int]:
+def phase_members(
+    store: Store,
+    config: ScreeningConfig,
+    phase: Phase,
+    *,
+    title_abstract: dict[int, Outcome] | None = None,
+) -> set[int]:
     """The works that belong to a phase: every work at title/abstract, and at full text the
-    works finally included at title/abstract."""
+    works finally included at title/abstract (from ``title_abstract`` outcomes when given)."""
     if phase is Phase.TITLE_ABSTRACT:
         return set(db.works_with_records(store))
-    return {
-        w
-        for w, o in outcomes(store, config, Phase.TITLE_ABSTRACT).items()
-        if o.status is Status.INCLUDED
-    }
+    if title_abstract is None:
+        title_abstract = outcomes(store, config, Phase.TITLE_ABSTRACT)
+    return {w for w, o in title_abstract.items() if o.status is Status.INCLUDED}
 
 
-def ensure_assignments(store: Store, config: ScreeningConfig, phase: Phase) -> int:
+def ensure_assignments(
+    store: Store, config: ScreeningConfig, phase: Phase, *, members: set[int] | None = None
+) -> int:
     """Assign every work of the phase that has no reviewer yet; returns how many were assigned.
 
     Earlier assignments are never changed, so a work keeps its reviewers even if the screener
     list or the double-screened share is edited later (new works follow the new settings).
     """
     settings = config.phases[phase]
-    members = phase_members(store, config, phase)
-    todo = sorted(members - db.assigned_work_ids(store, phase.value))
+    if phase is Phase.TITLE_ABSTRACT:
+        todo = db.unassigned_works_with_records(store, phase.value)
+    else:
+        if members is None:
+            members = phase_members(store, config, phase)
+        todo = sorted(members - db.assigned_work_ids(store, phase.value))
     if not todo:
         return 0
     pairs = [
@@ -103,6 +110,27 @@ def ensure_assignments(store: Store, config: ScreeningConfig, phase: Phase) -> i
     with store.transaction() as conn:
         db.insert_assignments(conn, phase.value, pairs, how="hash")
     return len(todo)
+
+
+@dataclass(frozen=True)
+class PhaseState:
+    """Membership and final status of both phases, computed once (assignments made first)."""
+
+    members: dict[Phase, set[int]]
+    outcomes: dict[Phase, dict[int, Outcome]]
+
+
+def phase_state(store: Store, config: ScreeningConfig) -> PhaseState:
+    ensure_assignments(store, config, Phase.TITLE_ABSTRACT)
+    ta = outcomes(store, config, Phase.TITLE_ABSTRACT)
+    ta_members = set(db.works_with_records(store))
+    ft_members = phase_members(store, config, Phase.FULL_TEXT, title_abstract=ta)
+    ensure_assignments(store, config, Phase.FULL_TEXT, members=ft_members)
+    ft = outcomes(store, config, Phase.FULL_TEXT, members=ft_members)
+    return PhaseState(
+        members={Phase.TITLE_ABSTRACT: ta_members, Phase.FULL_TEXT: ft_members},
+        outcomes={Phase.TITLE_ABSTRACT: ta, Phase.FULL_TEXT: ft},
+    )
 
 
 def _in_phase(

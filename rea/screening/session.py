@@ -23,7 +23,7 @@ from rea.screening.service import (
     Recorded,
     add_note,
     ensure_assignments,
-    phase_members,
+    phase_state,
     record_decision,
     record_study_type,
     undo_decision,
@@ -119,10 +119,12 @@ class ScreeningSession:
         self.phase = phase
         self.reviewer = reviewer
         self.order = order
-        ensure_assignments(store, config, phase)
-        assigned = set(db.reviewer_work_ids(store, phase.value, reviewer))
-        if phase is Phase.FULL_TEXT:
-            assigned &= phase_members(store, config, phase)
+        if phase is Phase.TITLE_ABSTRACT:
+            ensure_assignments(store, config, phase)
+            assigned = set(db.reviewer_work_ids(store, phase.value, reviewer))
+        else:
+            members = phase_state(store, config).members[phase]
+            assigned = set(db.reviewer_work_ids(store, phase.value, reviewer)) & members
         decided = db.decided_work_ids(store, phase.value, reviewer) & assigned
         self.total = len(assigned)
         self.done = len(decided)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rea.store.connection import Store
 from rea.store.works import now
@@ -30,19 +31,14 @@ class DecisionRow:
     queue_order: str
 
 
-@dataclass(frozen=True)
-class TallyRow:
+class OutcomeRow(NamedTuple):
+    """The final status of one work in one phase (see :func:`phase_outcomes`)."""
+
     work_id: int
-    phase: str
-    n_assigned: int
-    n_decided: int
-    n_include: int
-    n_exclude: int
-    n_maybe: int
-    n_exclude_reasons: int
-    exclude_reason: str
-    resolution: str | None
-    resolution_reason: str
+    status: str  # pending, included, excluded, conflict
+    reason: str  # the exclusion reason of a final exclusion
+    resolved: bool
+    conflict: str  # disagree, maybe, reasons ('' unless status is conflict)
 
 
 @dataclass(frozen=True)
@@ -92,6 +88,13 @@ class WorkRecordRow:
     url: str
 
 
+def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor that yields plain tuples (cheaper than sqlite3.Row for bulk reads)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor
+
+
 def _decision(row: sqlite3.Row) -> DecisionRow:
     return DecisionRow(
         decision_id=int(row["decision_id"]),
@@ -123,10 +126,8 @@ def work_has_records(conn: sqlite3.Connection, work_id: int) -> bool:
 
 
 def works_with_records(store: Store) -> list[int]:
-    rows = store.conn.execute(
-        "SELECT DISTINCT work_id FROM record_work ORDER BY work_id"
-    ).fetchall()
-    return [int(r[0]) for r in rows]
+    rows = _plain(store.conn).execute("SELECT DISTINCT work_id FROM record_work ORDER BY work_id")
+    return [w for (w,) in rows]
 
 
 def work_records(store: Store, work_id: int) -> list[WorkRecordRow]:
@@ -157,19 +158,33 @@ def work_records(store: Store, work_id: int) -> list[WorkRecordRow]:
     ]
 
 
+def _load_work_set(conn: sqlite3.Connection, table: str, work_ids: Iterable[int]) -> None:
+    """Fill the temporary table ``table`` with work ids (no lock is taken on the store)."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (work_id INTEGER PRIMARY KEY)")
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    conn.execute(f"DELETE FROM temp.{table}")
+    conn.executemany(
+        f"INSERT OR IGNORE INTO temp.{table} (work_id) VALUES (:w)", ({"w": w} for w in work_ids)
+    )
+    if own:
+        conn.execute("COMMIT")
+
+
 def work_titles(store: Store, work_ids: Iterable[int]) -> dict[int, dict[str, object]]:
     """Title, year, journal, DOI and PMID of works (from their first record with a title)."""
-    wanted = set(work_ids)
+    _load_work_set(store.conn, "wanted_works", work_ids)
     out: dict[int, dict[str, object]] = {}
-    rows = store.conn.execute(
+    rows = _plain(store.conn).execute(
         "SELECT rw.work_id, r.title, r.year, r.journal, r.doi, r.pmid"
-        " FROM record_work AS rw JOIN records AS r ON r.record_id = rw.record_id"
+        " FROM temp.wanted_works AS x JOIN record_work AS rw ON rw.work_id = x.work_id"
+        " JOIN records AS r ON r.record_id = rw.record_id"
         " ORDER BY rw.work_id, (r.title = ''), r.record_id"
     )
-    for row in rows:
-        w = int(row["work_id"])
-        if w in wanted and w not in out:
-            out[w] = {k: row[k] for k in ("title", "year", "journal", "doi", "pmid")}
+    for w, title, year, journal, doi, pmid in rows:
+        if w not in out:
+            out[w] = {"title": title, "year": year, "journal": journal, "doi": doi, "pmid": pmid}
     return out
 
 
@@ -177,10 +192,21 @@ def work_titles(store: Store, work_ids: Iterable[int]) -> dict[int, dict[str, ob
 
 
 def assigned_work_ids(store: Store, phase: str) -> set[int]:
+    rows = _plain(store.conn).execute(
+        "SELECT work_id FROM assignments WHERE phase = :p", {"p": phase}
+    )
+    return {w for (w,) in rows}
+
+
+def unassigned_works_with_records(store: Store, phase: str) -> list[int]:
+    """Works with records that nobody is assigned to in the phase."""
     rows = store.conn.execute(
-        "SELECT DISTINCT work_id FROM assignments WHERE phase = :p", {"p": phase}
+        "SELECT DISTINCT rw.work_id FROM record_work AS rw WHERE NOT EXISTS"
+        " (SELECT 1 FROM assignments AS a WHERE a.work_id = rw.work_id AND a.phase = :p)"
+        " ORDER BY rw.work_id",
+        {"p": phase},
     ).fetchall()
-    return {int(r[0]) for r in rows}
+    return [int(r[0]) for r in rows]
 
 
 def assignments(store: Store, phase: str) -> list[tuple[int, str]]:
@@ -192,11 +218,11 @@ def assignments(store: Store, phase: str) -> list[tuple[int, str]]:
 
 
 def reviewer_work_ids(store: Store, phase: str, reviewer: str) -> list[int]:
-    rows = store.conn.execute(
+    rows = _plain(store.conn).execute(
         "SELECT work_id FROM assignments WHERE phase = :p AND reviewer = :r ORDER BY work_id",
         {"p": phase, "r": reviewer},
-    ).fetchall()
-    return [int(r[0]) for r in rows]
+    )
+    return [w for (w,) in rows]
 
 
 def work_assignees(conn: sqlite3.Connection, work_id: int, phase: str) -> list[str]:
@@ -259,13 +285,12 @@ def standing_decision(
 ) -> DecisionRow | None:
     """The reviewer's standing decision on the work (None if none, or withdrawn by an undo)."""
     row = conn.execute(
-        "SELECT * FROM decisions WHERE work_id = :w AND phase = :p AND reviewer = :r"
-        " ORDER BY decision_id DESC LIMIT 1",
+        "SELECT d.* FROM standing_decisions AS s JOIN decisions AS d"
+        " ON d.decision_id = s.decision_id"
+        " WHERE s.work_id = :w AND s.phase = :p AND s.reviewer = :r",
         {"w": work_id, "p": phase, "r": reviewer},
     ).fetchone()
-    if row is None or row["decision"] == "undo":
-        return None
-    return _decision(row)
+    return _decision(row) if row else None
 
 
 def last_standing_decision(store: Store, phase: str, reviewer: str) -> DecisionRow | None:
@@ -287,16 +312,17 @@ def last_standing_decision(store: Store, phase: str, reviewer: str) -> DecisionR
 
 
 def decided_work_ids(store: Store, phase: str, reviewer: str) -> set[int]:
-    rows = store.conn.execute(
-        "SELECT work_id FROM current_decisions WHERE phase = :p AND reviewer = :r",
+    rows = _plain(store.conn).execute(
+        "SELECT work_id FROM standing_decisions WHERE phase = :p AND reviewer = :r",
         {"p": phase, "r": reviewer},
-    ).fetchall()
-    return {int(r[0]) for r in rows}
+    )
+    return {w for (w,) in rows}
 
 
 def current_decisions(
     store: Store, phase: str | None = None, reviewer: str | None = None
 ) -> list[DecisionRow]:
+    """Standing decisions (the ``current_decisions`` view), by phase, work and reviewer."""
     rows = store.conn.execute(
         "SELECT * FROM current_decisions WHERE (:p IS NULL OR phase = :p)"
         " AND (:r IS NULL OR reviewer = :r) ORDER BY phase, work_id, reviewer",
@@ -317,41 +343,146 @@ def count_decision_rows(store: Store) -> int:
     return int(store.conn.execute("SELECT count(*) FROM decisions").fetchone()[0])
 
 
-# --- tallies ---------------------------------------------------------------------------------
+# --- final status --------------------------------------------------------------------------
 
-_TALLY = "SELECT * FROM screening_tally"
+# The rule (rea.screening.model.outcome says the same in Python, and a test holds them equal):
+# a resolution is the final word; otherwise a work is pending until every assigned reviewer has
+# decided; then an exclude beside an include or maybe is a conflict, a maybe that does not count
+# as include is a conflict, exclusions with different reasons are a conflict where reasons are
+# required; else all-exclude is excluded and the rest included.
+_OUTCOMES = """
+SELECT work_id, status, resolved, conflict,
+       CASE WHEN resolved THEN resolution_reason
+            WHEN status = 'excluded' THEN exclude_reason ELSE '' END AS reason
+FROM (
+  SELECT t.*, resolution IS NOT NULL AS resolved,
+    CASE
+      WHEN resolution IS NOT NULL
+        THEN CASE resolution WHEN 'include' THEN 'included' ELSE 'excluded' END
+      WHEN n_decided < n_assigned OR n_decided = 0 THEN 'pending'
+      WHEN n_exclude > 0 AND (n_include > 0 OR n_maybe > 0) THEN 'conflict'
+      WHEN n_maybe > 0 AND NOT :maybe_counts_as_include THEN 'conflict'
+      WHEN n_exclude > 0 AND :reason_required AND n_exclude_reasons > 1 THEN 'conflict'
+      WHEN n_exclude > 0 THEN 'excluded'
+      ELSE 'included'
+    END AS status,
+    CASE
+      WHEN resolution IS NOT NULL OR n_decided < n_assigned OR n_decided = 0 THEN ''
+      WHEN n_exclude > 0 AND (n_include > 0 OR n_maybe > 0) THEN 'disagree'
+      WHEN n_maybe > 0 AND NOT :maybe_counts_as_include THEN 'maybe'
+      WHEN n_exclude > 0 AND :reason_required AND n_exclude_reasons > 1 THEN 'reasons'
+      ELSE ''
+    END AS conflict
+  FROM screening_tally AS t
+  WHERE t.phase = :phase {work_filter}
+)
+ORDER BY work_id
+"""
 
 
-def _tally(row: sqlite3.Row) -> TallyRow:
-    return TallyRow(
-        work_id=int(row["work_id"]),
-        phase=row["phase"],
-        n_assigned=int(row["n_assigned"]),
-        n_decided=int(row["n_decided"]),
-        n_include=int(row["n_include"]),
-        n_exclude=int(row["n_exclude"]),
-        n_maybe=int(row["n_maybe"]),
-        n_exclude_reasons=int(row["n_exclude_reasons"]),
-        exclude_reason=row["exclude_reason"] or "",
-        resolution=row["resolution"],
-        resolution_reason=row["resolution_reason"] or "",
+def phase_outcomes(
+    conn: sqlite3.Connection,
+    phase: str,
+    *,
+    maybe_counts_as_include: bool,
+    reason_required: bool,
+    work_id: int | None = None,
+) -> list[OutcomeRow]:
+    """The final status of every assigned work in a phase (or of one work)."""
+    sql = _OUTCOMES.format(work_filter="AND t.work_id = :work_id" if work_id is not None else "")
+    rows = _plain(conn).execute(
+        sql,
+        {
+            "phase": phase,
+            "maybe_counts_as_include": maybe_counts_as_include,
+            "reason_required": reason_required,
+            "work_id": work_id,
+        },
     )
+    return [
+        OutcomeRow(w, status, reason or "", bool(resolved), conflict)
+        for w, status, resolved, conflict, reason in rows
+    ]
 
 
-def tallies(store: Store, phase: str) -> list[TallyRow]:
-    """The counted standing decisions of every assigned work in a phase."""
+def standing_decisions(store: Store, phase: str) -> dict[tuple[int, str], tuple[str, str]]:
+    """(work, reviewer) → (decision, reason) of every standing decision in a phase."""
     rows = store.conn.execute(
-        _TALLY + " WHERE phase = :p ORDER BY work_id", {"p": phase}
+        "SELECT work_id, reviewer, decision, reason FROM standing_decisions WHERE phase = :p",
+        {"p": phase},
+    )
+    return {(int(w), str(r)): (str(d), str(why)) for w, r, d, why in rows}
+
+
+def _member_filter(store: Store, members: Collection[int] | None) -> str:
+    """A SQL condition on ``a.work_id``: the given works (loaded into a temporary table), or
+    when None every work that has records."""
+    if members is None:
+        return "EXISTS (SELECT 1 FROM record_work AS rw WHERE rw.work_id = a.work_id)"
+    _load_work_set(store.conn, "member_works", members)
+    return "a.work_id IN (SELECT work_id FROM temp.member_works)"
+
+
+@dataclass(frozen=True)
+class ReviewerCounts:
+    reviewer: str
+    assigned: int
+    screened: int
+    included: int
+    excluded: int
+    maybe: int
+
+
+def reviewer_counts(
+    store: Store, phase: str, members: Collection[int] | None = None
+) -> list[ReviewerCounts]:
+    """Per reviewer, over the works of a phase: assigned, decided, and decisions by kind."""
+    where = _member_filter(store, members)
+    rows = store.conn.execute(
+        "SELECT a.reviewer, count(*), count(s.decision),"
+        " count(CASE WHEN s.decision = 'include' THEN 1 END),"
+        " count(CASE WHEN s.decision = 'exclude' THEN 1 END),"
+        " count(CASE WHEN s.decision = 'maybe' THEN 1 END)"
+        " FROM assignments AS a LEFT JOIN standing_decisions AS s"
+        "  ON s.phase = a.phase AND s.work_id = a.work_id AND s.reviewer = a.reviewer"
+        f" WHERE a.phase = :p AND {where} GROUP BY a.reviewer ORDER BY a.reviewer",
+        {"p": phase},
     ).fetchall()
-    return [_tally(r) for r in rows]
+    return [ReviewerCounts(str(r[0]), *(int(x) for x in r[1:])) for r in rows]
 
 
-def tally_of(conn: sqlite3.Connection, work_id: int, phase: str) -> TallyRow | None:
-    row = conn.execute(
-        _TALLY + " WHERE work_id = :w AND phase = :p",
-        {"w": work_id, "p": phase},
-    ).fetchone()
-    return _tally(row) if row else None
+def assignee_counts(
+    store: Store, phase: str, members: Collection[int] | None = None
+) -> tuple[dict[str, int], int]:
+    """Per reviewer, how many of ``members`` they are assigned (for conflicts); and how many of
+    them have two or more reviewers."""
+    where = _member_filter(store, members)
+    per = store.conn.execute(
+        f"SELECT a.reviewer, count(*) FROM assignments AS a WHERE a.phase = :p AND {where}"
+        " GROUP BY a.reviewer",
+        {"p": phase},
+    ).fetchall()
+    double = store.conn.execute(
+        "SELECT count(*) FROM (SELECT a.work_id FROM assignments AS a"
+        f" WHERE a.phase = :p AND {where} GROUP BY a.work_id HAVING count(*) >= 2)",
+        {"p": phase},
+    ).fetchone()[0]
+    return {str(r): int(n) for r, n in per}, int(double)
+
+
+def paired_decisions(
+    store: Store, phase: str, members: Collection[int] | None = None
+) -> list[tuple[int, str, str]]:
+    """(work, reviewer, decision) of the works that two or more reviewers have decided."""
+    where = _member_filter(store, members)
+    rows = _plain(store.conn).execute(
+        "SELECT a.work_id, a.reviewer, a.decision FROM standing_decisions AS a"
+        " WHERE a.phase = :p AND a.work_id IN (SELECT x.work_id FROM standing_decisions AS x"
+        "  WHERE x.phase = :p GROUP BY x.work_id HAVING count(*) >= 2)"
+        f" AND {where} ORDER BY a.work_id, a.reviewer",
+        {"p": phase},
+    )
+    return list(rows)
 
 
 # --- notes and resolutions -------------------------------------------------------------------
@@ -500,15 +631,15 @@ def study_type_of(conn: sqlite3.Connection, work_id: int) -> str | None:
     return str(row[0]) if row else None
 
 
-def sources_of_works(store: Store, work_ids: Sequence[int]) -> dict[int, list[str]]:
+def sources_of_works(store: Store, work_ids: Iterable[int]) -> dict[int, list[str]]:
     """For each work, the sources of its records (for export)."""
-    wanted = set(work_ids)
-    out: dict[int, set[str]] = {}
-    for row in store.conn.execute(
-        "SELECT rw.work_id, r.source FROM record_work AS rw"
-        " JOIN records AS r ON r.record_id = rw.record_id"
-    ):
-        w = int(row[0])
-        if w in wanted:
-            out.setdefault(w, set()).add(str(row[1]))
-    return {w: sorted(s) for w, s in out.items()}
+    _load_work_set(store.conn, "wanted_works", work_ids)
+    out: dict[int, list[str]] = {}
+    rows = _plain(store.conn).execute(
+        "SELECT DISTINCT rw.work_id, r.source FROM temp.wanted_works AS x"
+        " JOIN record_work AS rw ON rw.work_id = x.work_id"
+        " JOIN records AS r ON r.record_id = rw.record_id ORDER BY rw.work_id, r.source"
+    )
+    for w, source in rows:
+        out.setdefault(w, []).append(source)
+    return out

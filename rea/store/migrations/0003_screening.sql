@@ -10,8 +10,8 @@ CREATE TABLE assignments (
     reviewer     TEXT NOT NULL,
     assigned_at  TEXT NOT NULL,
     how          TEXT NOT NULL CHECK (how IN ('hash', 'volunteer')),
-    PRIMARY KEY (work_id, phase, reviewer)
-);
+    PRIMARY KEY (phase, work_id, reviewer)
+) WITHOUT ROWID;
 CREATE INDEX assignments_reviewer ON assignments (phase, reviewer, work_id);
 
 -- One reviewer's decision on one work in one phase. 'undo' withdraws that reviewer's earlier
@@ -79,21 +79,70 @@ CREATE TABLE study_types (
 );
 CREATE INDEX study_types_work ON study_types (work_id, study_type_id);
 
--- Each reviewer's standing decision per work and phase: their latest row, unless it is an undo.
+-- Each reviewer's standing decision per work and phase, kept by the trigger below in the same
+-- transaction as the decision itself: the latest row of the log, gone after an undo.
+CREATE TABLE standing_decisions (
+    work_id      INTEGER NOT NULL,
+    phase        TEXT NOT NULL,
+    reviewer     TEXT NOT NULL,
+    decision_id  INTEGER NOT NULL REFERENCES decisions (decision_id),
+    decision     TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    PRIMARY KEY (phase, work_id, reviewer)
+) WITHOUT ROWID;
+CREATE INDEX standing_decisions_reviewer ON standing_decisions (phase, reviewer);
+
+CREATE TRIGGER decisions_keep_standing AFTER INSERT ON decisions
+BEGIN
+    DELETE FROM standing_decisions
+     WHERE work_id = NEW.work_id AND phase = NEW.phase AND reviewer = NEW.reviewer;
+    INSERT INTO standing_decisions (work_id, phase, reviewer, decision_id, decision, reason)
+    SELECT NEW.work_id, NEW.phase, NEW.reviewer, NEW.decision_id, NEW.decision, NEW.reason
+     WHERE NEW.decision <> 'undo';
+END;
+
+-- The latest resolution of each work in each phase, kept the same way.
+CREATE TABLE standing_resolutions (
+    phase         TEXT NOT NULL,
+    work_id       INTEGER NOT NULL,
+    resolution_id INTEGER NOT NULL REFERENCES resolutions (resolution_id),
+    decision      TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    PRIMARY KEY (phase, work_id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER resolutions_keep_standing AFTER INSERT ON resolutions
+BEGIN
+    INSERT OR REPLACE INTO standing_resolutions (phase, work_id, resolution_id, decision, reason)
+    VALUES (NEW.phase, NEW.work_id, NEW.resolution_id, NEW.decision, NEW.reason);
+END;
+
+-- The logs are append-only: a change of mind, an undo or a correction is a new row.
+CREATE TRIGGER decisions_append_only_u BEFORE UPDATE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TRIGGER decisions_append_only_d BEFORE DELETE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TRIGGER resolutions_append_only_u BEFORE UPDATE ON resolutions
+BEGIN SELECT RAISE(ABORT, 'resolutions are append-only'); END;
+CREATE TRIGGER resolutions_append_only_d BEFORE DELETE ON resolutions
+BEGIN SELECT RAISE(ABORT, 'resolutions are append-only'); END;
+CREATE TRIGGER retrieval_append_only_u BEFORE UPDATE ON retrieval
+BEGIN SELECT RAISE(ABORT, 'retrieval is append-only'); END;
+CREATE TRIGGER retrieval_append_only_d BEFORE DELETE ON retrieval
+BEGIN SELECT RAISE(ABORT, 'retrieval is append-only'); END;
+CREATE TRIGGER study_types_append_only_u BEFORE UPDATE ON study_types
+BEGIN SELECT RAISE(ABORT, 'study_types are append-only'); END;
+CREATE TRIGGER study_types_append_only_d BEFORE DELETE ON study_types
+BEGIN SELECT RAISE(ABORT, 'study_types are append-only'); END;
+
+-- The current state, read through views.
 CREATE VIEW current_decisions AS
 SELECT d.decision_id, d.work_id, d.phase, d.reviewer, d.decision, d.reason, d.note,
        d.decided_at, d.via, d.queue_order
-FROM decisions AS d
-WHERE d.decision_id = (
-        SELECT max(x.decision_id) FROM decisions AS x
-        WHERE x.work_id = d.work_id AND x.phase = d.phase AND x.reviewer = d.reviewer)
-  AND d.decision <> 'undo';
+FROM standing_decisions AS s JOIN decisions AS d ON d.decision_id = s.decision_id;
 
 CREATE VIEW current_resolutions AS
-SELECT r.* FROM resolutions AS r
-WHERE r.resolution_id = (
-    SELECT max(x.resolution_id) FROM resolutions AS x
-    WHERE x.work_id = r.work_id AND x.phase = r.phase);
+SELECT r.* FROM standing_resolutions AS s JOIN resolutions AS r ON r.resolution_id = s.resolution_id;
 
 CREATE VIEW current_retrieval AS
 SELECT r.* FROM retrieval AS r
@@ -104,27 +153,64 @@ SELECT s.* FROM study_types AS s
 WHERE s.study_type_id = (
     SELECT max(x.study_type_id) FROM study_types AS x WHERE x.work_id = s.work_id);
 
--- Per work and phase: how many reviewers were assigned, how many of them have decided, the
--- standing decisions counted by kind, and the latest resolution. rea.screening turns this into
--- the final status (it knows whether "maybe" counts as include).
-CREATE VIEW screening_tally AS
-SELECT a.work_id, a.phase,
+-- Per work and phase: how many reviewers were assigned, how many of them have decided, and the
+-- standing decisions counted by kind (n_exclude_reasons: 0, 1, or 2 for two or more different
+-- reasons). Kept by triggers, one work at a time, whenever an assignment or a standing decision
+-- changes, so that counting a whole review reads one row per work.
+CREATE TABLE work_tally (
+    phase             TEXT NOT NULL,
+    work_id           INTEGER NOT NULL,
+    n_assigned        INTEGER NOT NULL,
+    n_decided         INTEGER NOT NULL,
+    n_include         INTEGER NOT NULL,
+    n_exclude         INTEGER NOT NULL,
+    n_maybe           INTEGER NOT NULL,
+    n_exclude_reasons INTEGER NOT NULL,
+    exclude_reason    TEXT NOT NULL,
+    PRIMARY KEY (phase, work_id)
+) WITHOUT ROWID;
+
+CREATE VIEW work_tally_computed AS
+SELECT a.phase, a.work_id,
        count(*) AS n_assigned,
-       count(c.decision_id) AS n_decided,
-       coalesce(sum(c.decision = 'include'), 0) AS n_include,
-       coalesce(sum(c.decision = 'exclude'), 0) AS n_exclude,
-       coalesce(sum(c.decision = 'maybe'), 0) AS n_maybe,
-       count(DISTINCT CASE WHEN c.decision = 'exclude' THEN c.reason END) AS n_exclude_reasons,
-       max(CASE WHEN c.decision = 'exclude' THEN c.reason END) AS exclude_reason,
-       (SELECT r.decision FROM resolutions AS r WHERE r.work_id = a.work_id AND r.phase = a.phase
-        ORDER BY r.resolution_id DESC LIMIT 1) AS resolution,
-       (SELECT r.reason FROM resolutions AS r WHERE r.work_id = a.work_id AND r.phase = a.phase
-        ORDER BY r.resolution_id DESC LIMIT 1) AS resolution_reason
+       count(s.decision) AS n_decided,
+       count(CASE WHEN s.decision = 'include' THEN 1 END) AS n_include,
+       count(CASE WHEN s.decision = 'exclude' THEN 1 END) AS n_exclude,
+       count(CASE WHEN s.decision = 'maybe' THEN 1 END) AS n_maybe,
+       CASE WHEN count(CASE WHEN s.decision = 'exclude' THEN 1 END) = 0 THEN 0
+            WHEN min(CASE WHEN s.decision = 'exclude' THEN s.reason END)
+               = max(CASE WHEN s.decision = 'exclude' THEN s.reason END) THEN 1
+            ELSE 2 END AS n_exclude_reasons,
+       coalesce(max(CASE WHEN s.decision = 'exclude' THEN s.reason END), '') AS exclude_reason
 FROM assignments AS a
-LEFT JOIN decisions AS c
-       ON c.work_id = a.work_id AND c.phase = a.phase AND c.reviewer = a.reviewer
-      AND c.decision <> 'undo'
-      AND c.decision_id = (SELECT max(x.decision_id) FROM decisions AS x
-                           WHERE x.work_id = a.work_id AND x.phase = a.phase
-                             AND x.reviewer = a.reviewer)
-GROUP BY a.work_id, a.phase;
+LEFT JOIN standing_decisions AS s
+       ON s.phase = a.phase AND s.work_id = a.work_id AND s.reviewer = a.reviewer
+GROUP BY a.phase, a.work_id;
+
+CREATE TRIGGER assignments_tally AFTER INSERT ON assignments
+BEGIN
+    INSERT OR REPLACE INTO work_tally SELECT * FROM work_tally_computed
+     WHERE phase = NEW.phase AND work_id = NEW.work_id;
+END;
+CREATE TRIGGER standing_tally_i AFTER INSERT ON standing_decisions
+BEGIN
+    INSERT OR REPLACE INTO work_tally SELECT * FROM work_tally_computed
+     WHERE phase = NEW.phase AND work_id = NEW.work_id;
+END;
+CREATE TRIGGER standing_tally_d AFTER DELETE ON standing_decisions
+BEGIN
+    INSERT OR REPLACE INTO work_tally SELECT * FROM work_tally_computed
+     WHERE phase = OLD.phase AND work_id = OLD.work_id;
+END;
+
+-- The tally with the latest resolution: rea.store.screening turns it into the final status
+-- (given whether "maybe" counts as include, and whether an exclusion needs a reason).
+CREATE VIEW screening_tally AS
+SELECT t.*, r.decision AS resolution, coalesce(r.reason, '') AS resolution_reason
+FROM work_tally AS t
+LEFT JOIN standing_resolutions AS r ON r.phase = t.phase AND r.work_id = t.work_id;
+
+CREATE TRIGGER screening_notes_append_only_u BEFORE UPDATE ON screening_notes
+BEGIN SELECT RAISE(ABORT, 'screening_notes are append-only'); END;
+CREATE TRIGGER screening_notes_append_only_d BEFORE DELETE ON screening_notes
+BEGIN SELECT RAISE(ABORT, 'screening_notes are append-only'); END;
