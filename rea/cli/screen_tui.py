@@ -104,6 +104,8 @@ def render_work(
         for is_term, piece in highlight(text, pattern):
             out.append(("class:hl" if is_term else "", piece))
         out.append(("", "\n"))
+    for other in view.others:
+        out.append(("class:meta", f"\nOther reviewer (review not blind): {other}"))
     for note in view.notes:
         out.append(("class:note", f"\nYour note: {note}"))
     return out

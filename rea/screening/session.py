@@ -50,7 +50,8 @@ BY_WORK_ID = QueueOrder("id", by_work_id)
 
 @dataclass(frozen=True)
 class WorkView:
-    """What the screen shows of a work. Never another reviewer's decision (blinding)."""
+    """What the screen shows of a work. Another reviewer's decision only when the review is
+    not blind (``others``)."""
 
     work_id: int
     title: str
@@ -66,9 +67,12 @@ class WorkView:
     retrieval: str = ""  # full text: sought / not_retrieved / retrieved
     location: str = ""
     study_type: str = ""
+    others: tuple[str, ...] = ()  # "MS: exclude (reason)", only when not blind
 
 
-def load_work_view(store: Store, work_id: int, phase: Phase, reviewer: str) -> WorkView:
+def load_work_view(
+    store: Store, work_id: int, phase: Phase, reviewer: str, *, blind: bool = True
+) -> WorkView:
     records = db.work_records(store, work_id)
     if not records:
         raise ScreeningError(f"work {work_id} has no records")
@@ -84,6 +88,12 @@ def load_work_view(store: Store, work_id: int, phase: Phase, reviewer: str) -> W
         if row is not None:
             retrieval, location = row.status, row.location
         study_type = db.study_type_of(store.conn, work_id) or ""
+    others: list[str] = []
+    if not blind:
+        for name in db.work_assignees(store.conn, work_id, phase.value):
+            d = db.standing_decision(store.conn, work_id, phase.value, name)
+            if name != reviewer and d is not None:
+                others.append(f"{name}: {d.decision}" + (f" ({d.reason})" if d.reason else ""))
     return WorkView(
         work_id=work_id,
         title=title,
@@ -99,6 +109,7 @@ def load_work_view(store: Store, work_id: int, phase: Phase, reviewer: str) -> W
         retrieval=retrieval,
         location=location,
         study_type=study_type,
+        others=tuple(others),
     )
 
 
@@ -146,7 +157,9 @@ class ScreeningSession:
                 self._queue.popleft()
                 self.done += 1
                 continue
-            self.current = load_work_view(self.store, work_id, self.phase, self.reviewer)
+            self.current = load_work_view(
+                self.store, work_id, self.phase, self.reviewer, blind=self.config.blind
+            )
             return self.current
         self.current = None
         return None
@@ -203,7 +216,9 @@ class ScreeningSession:
     def note(self, text: str) -> Recorded:
         work = self._require_current()
         result = add_note(self.store, self.config, work.work_id, self.phase, self.reviewer, text)
-        self.current = load_work_view(self.store, work.work_id, self.phase, self.reviewer)
+        self.current = load_work_view(
+            self.store, work.work_id, self.phase, self.reviewer, blind=self.config.blind
+        )
         return result
 
     def set_study_type(self, study_type: StudyType, work_id: int | None = None) -> Recorded:
