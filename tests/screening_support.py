@@ -72,7 +72,9 @@ def make_review(
     (work ids 1..n), each with ``records_per_work`` records (PubMed, then Scopus)."""
     folder = root / "searches" / "test-rea"
     folder.mkdir(parents=True)
-    (folder / "strategy.toml").write_text("# the strategy is not needed by these tests\n")
+    # the reference review's strategy: its terms are highlighted on the screen
+    strategy = REPO / "searches" / "pcn-rea" / "strategy.toml"
+    (folder / "strategy.toml").write_text(strategy.read_text(encoding="utf-8"), encoding="utf-8")
     (folder / "screening.toml").write_text(
         SCREENING_TOML.format(share=share, maybe=str(maybe_counts_as_include).lower())
     )

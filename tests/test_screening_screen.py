@@ -3,6 +3,7 @@ middle of a session, and two processes deciding on the same store at once."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -89,6 +90,9 @@ def test_screening_with_keystrokes_from_first_work_to_quit(tmp_path: Path) -> No
     finally:
         term.close()
     assert b"AH: 5 of 5 screened at title/abstract." in term.output
+    assert b"Warning" not in term.output
+    # the strategy's collaborat* is drawn highlighted (reverse video) in the abstract
+    assert re.search(rb"\x1b\[[0-9;]*;7mcollaborate\x1b", term.output)
     assert b"secret-note-of-MS" not in term.output  # blind: nothing of MS's is shown
     assert decisions(paths, "AH") == [
         (1, "include", "", "screen", "id"),

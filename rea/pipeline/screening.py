@@ -3,7 +3,6 @@ screening action. The CLI and the Makefile call these."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from rea.config import ReviewPaths
 from rea.errors import ReaError
+from rea.query import load_strategy
 from rea.screening import (
     BY_WORK_ID,
     Conflict,
@@ -53,9 +53,7 @@ def highlight_terms(paths: ReviewPaths, config: ScreeningConfig) -> tuple[list[s
     """The terms to highlight: the strategy's plain terms of every stage plus screening.toml's
     ``highlight`` list; and a warning when the strategy could not be read."""
     terms = list(config.highlight)
-    query = importlib.import_module("rea.query")
-    load_strategy = getattr(query, "load_strategy", None)
-    if load_strategy is None or not paths.strategy.is_file():
+    if not paths.strategy.is_file():
         return terms, None
     try:
         strategy = load_strategy(paths.strategy)

@@ -113,7 +113,8 @@ CREATE TABLE standing_resolutions (
 
 CREATE TRIGGER resolutions_keep_standing AFTER INSERT ON resolutions
 BEGIN
-    INSERT OR REPLACE INTO standing_resolutions (phase, work_id, resolution_id, decision, reason)
+    DELETE FROM standing_resolutions WHERE phase = NEW.phase AND work_id = NEW.work_id;
+    INSERT INTO standing_resolutions (phase, work_id, resolution_id, decision, reason)
     VALUES (NEW.phase, NEW.work_id, NEW.resolution_id, NEW.decision, NEW.reason);
 END;
 
@@ -156,7 +157,8 @@ WHERE s.study_type_id = (
 -- Per work and phase: how many reviewers were assigned, how many of them have decided, and the
 -- standing decisions counted by kind (n_exclude_reasons: 0, 1, or 2 for two or more different
 -- reasons). Kept by triggers, one work at a time, whenever an assignment or a standing decision
--- changes, so that counting a whole review reads one row per work.
+-- changes, so that counting a whole review reads one row per work. (The triggers delete and
+-- insert rather than INSERT OR REPLACE: an outer INSERT OR IGNORE would turn REPLACE into IGNORE.)
 CREATE TABLE work_tally (
     phase             TEXT NOT NULL,
     work_id           INTEGER NOT NULL,
@@ -189,17 +191,20 @@ GROUP BY a.phase, a.work_id;
 
 CREATE TRIGGER assignments_tally AFTER INSERT ON assignments
 BEGIN
-    INSERT OR REPLACE INTO work_tally SELECT * FROM work_tally_computed
+    DELETE FROM work_tally WHERE phase = NEW.phase AND work_id = NEW.work_id;
+    INSERT INTO work_tally SELECT * FROM work_tally_computed
      WHERE phase = NEW.phase AND work_id = NEW.work_id;
 END;
 CREATE TRIGGER standing_tally_i AFTER INSERT ON standing_decisions
 BEGIN
-    INSERT OR REPLACE INTO work_tally SELECT * FROM work_tally_computed
+    DELETE FROM work_tally WHERE phase = NEW.phase AND work_id = NEW.work_id;
+    INSERT INTO work_tally SELECT * FROM work_tally_computed
      WHERE phase = NEW.phase AND work_id = NEW.work_id;
 END;
 CREATE TRIGGER standing_tally_d AFTER DELETE ON standing_decisions
 BEGIN
-    INSERT OR REPLACE INTO work_tally SELECT * FROM work_tally_computed
+    DELETE FROM work_tally WHERE phase = OLD.phase AND work_id = OLD.work_id;
+    INSERT INTO work_tally SELECT * FROM work_tally_computed
      WHERE phase = OLD.phase AND work_id = OLD.work_id;
 END;
 
