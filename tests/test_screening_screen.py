@@ -202,3 +202,42 @@ def test_two_processes_deciding_at_once_lose_and_double_nothing(tmp_path: Path) 
         ("AH", n, 0),
         ("MS", n, 0),
     ]
+
+
+def test_full_text_screen_needs_a_reason_and_asks_the_study_type(tmp_path: Path) -> None:
+    paths = make_review(tmp_path, 3, share=1.0)
+    for work in (1, 2):
+        for reviewer in ("AH", "MS"):
+            pipeline.decide(paths, work, "include", phase=TA, reviewer=reviewer)
+    pipeline.set_retrieval(paths, 1, "retrieved", by="AH", location="pdfs/w1.pdf")
+    term = run_in_pty(
+        ["screen", "--review", str(paths.root), "--phase", "full_text", "--reviewer", "AH"],
+        cwd=tmp_path,
+    )
+    try:
+        term.expect("Study 00001 of")
+        term.expect("pdfs/w1.pdf")
+        term.expect("1 of 2")  # work 3 is not included at title/abstract: not in full text
+        term.send("i")
+        term.expect("Study type of the work just included?")
+        term.send("p")
+        wait_until(lambda: count(paths, "SELECT count(*) FROM study_types") == 1)
+        term.send("e")
+        term.expect("Exclude: why?")
+        term.send("\r")
+        term.expect("an exclusion here needs a reason")
+        term.send("3")  # no-full-text, offered at full text only
+        wait_until(
+            lambda: count(paths, "SELECT count(*) FROM decisions WHERE phase = 'full_text'") == 2
+        )
+        term.send("q")
+        assert term.wait() == 0
+    finally:
+        term.close()
+    with sqlite3.connect(paths.store) as conn:
+        rows = conn.execute(
+            "SELECT work_id, decision, reason FROM decisions WHERE phase = 'full_text'"
+        ).fetchall()
+        types = conn.execute("SELECT work_id, study_type, recorded_by FROM study_types").fetchall()
+    assert rows == [(1, "include", ""), (2, "exclude", "no-full-text")]
+    assert types == [(1, "primary", "AH")]

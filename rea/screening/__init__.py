@@ -5,7 +5,8 @@ The API other parts of rea use:
 
 - :class:`QueueOrder`, :data:`BY_WORK_ID`: the seam where prioritised ordering plugs in.
 - :func:`final_decisions`: the final status and exclusion reason of every work in a phase.
-- :func:`phase_members`, :func:`outcomes`: which works are in a phase and where they stand.
+- :func:`phase_state` (or :func:`phase_members`, :func:`outcomes`): which works are in each
+  phase and where they stand.
 - ``rea.store.screening``: ``current_decisions``, ``current_retrievals``,
   ``current_study_types``, ``current_resolutions`` (the current state, read from the views).
 """
@@ -45,11 +46,13 @@ from rea.screening.reports import (
 )
 from rea.screening.service import (
     DecisionRequest,
+    PhaseState,
     Recorded,
     add_note,
     ensure_assignments,
     outcomes,
     phase_members,
+    phase_state,
     record_decision,
     record_retrieval,
     record_study_type,
@@ -69,6 +72,7 @@ __all__ = [
     "Outcome",
     "Phase",
     "PhaseSettings",
+    "PhaseState",
     "PhaseStats",
     "QueueOrder",
     "Reason",
@@ -95,6 +99,7 @@ __all__ = [
     "load_screening_config",
     "outcomes",
     "phase_members",
+    "phase_state",
     "record_decision",
     "record_retrieval",
     "record_study_type",
