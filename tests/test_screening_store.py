@@ -89,7 +89,8 @@ def test_sql_final_status_agrees_with_the_python_rule(
     (got,) = db.phase_outcomes(store.conn, phase.value, work_id=work,
                                maybe_counts_as_include=maybe_counts_as_include,
                                reason_required=reason_required)  # fmt: skip
-    assert (got.status, got.reason, got.resolved, got.conflict) == (
+    _, status, reason, resolved, conflict = got
+    assert (status, reason, bool(resolved), conflict) == (
         expected.status.value, expected.reason, expected.resolved, expected.conflict,
     )  # fmt: skip
     view = {(d.reviewer, d.decision, d.reason) for d in db.current_decisions(store, phase.value)
@@ -127,3 +128,22 @@ def test_the_screen_shows_others_decisions_only_when_not_blind(tmp_path: Path) -
         open_ = load_work_view(store, 1, Phase.TITLE_ABSTRACT, "AH", blind=False)
     assert blind.others == ()
     assert open_.others == ("MS: exclude (commissioning-only)",)
+
+
+def test_a_work_merged_away_after_screening_drops_out_of_the_counts(tmp_path: Path) -> None:
+    from rea.pipeline import screening as pipeline
+    from rea.store.works import link_record, records_of_work
+    from tests.screening_support import make_review
+
+    paths = make_review(tmp_path, 3, share=0.0)
+    for work in (1, 2, 3):
+        reviewer = "AH" if work != 2 else "MS"
+        pipeline.decide(paths, work, "include", phase=Phase.TITLE_ABSTRACT, reviewer=reviewer)
+    with open_store(paths.store) as store, store.transaction() as conn:
+        (record,) = records_of_work(store, 3)
+        link_record(conn, record, 1, rule="human")  # dedup later finds 3 is the same as 1
+    ta, ft = pipeline.screening_stats(paths)
+    assert (ta.works, ta.included) == (2, 2)
+    assert ft.works == 2
+    text = pipeline.export_decisions(paths, None, phase=Phase.FULL_TEXT, reviewer="AH")
+    assert "\n3," not in text

@@ -125,10 +125,9 @@ def stats(store: Store, config: ScreeningConfig) -> list[PhaseStats]:
             s = per.setdefault(c.reviewer, ReviewerStats(c.reviewer))
             s.assigned, s.screened = c.assigned, c.screened
             s.included, s.excluded, s.maybe = c.included, c.excluded, c.maybe
-        _, ps.double_screened = db.assignee_counts(store, phase.value, members)
+        ps.double_screened = db.double_screened_count(store, phase.value, members)
         if conflicted:
-            in_conflict, _ = db.assignee_counts(store, phase.value, conflicted)
-            for reviewer, n in in_conflict.items():
+            for reviewer, n in db.assignee_counts(store, phase.value, conflicted).items():
                 per.setdefault(reviewer, ReviewerStats(reviewer)).conflicts = n
         ps.reviewers = [per[n] for n in sorted(per)]
         by_work: dict[int, dict[str, str]] = defaultdict(dict)

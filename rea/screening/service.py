@@ -37,8 +37,8 @@ def _outcomes(
     )
     status = {s.value: s for s in Status}
     return {
-        r.work_id: Outcome(r.work_id, phase, status[r.status], r.reason, r.resolved, r.conflict)
-        for r in rows
+        w: Outcome(w, phase, status[s], reason, bool(resolved), conflict)
+        for w, s, reason, resolved, conflict in rows
     }
 
 
@@ -122,8 +122,9 @@ class PhaseState:
 
 def phase_state(store: Store, config: ScreeningConfig) -> PhaseState:
     ensure_assignments(store, config, Phase.TITLE_ABSTRACT)
-    ta = outcomes(store, config, Phase.TITLE_ABSTRACT)
     ta_members = set(db.works_with_records(store))
+    # a work left without records (merged into another by a later dedup) drops out
+    ta = {w: o for w, o in outcomes(store, config, Phase.TITLE_ABSTRACT).items() if w in ta_members}
     ft_members = phase_members(store, config, Phase.FULL_TEXT, title_abstract=ta)
     ensure_assignments(store, config, Phase.FULL_TEXT, members=ft_members)
     ft = outcomes(store, config, Phase.FULL_TEXT, members=ft_members)

@@ -11,7 +11,6 @@ import json
 import sqlite3
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from rea.store.connection import Store
 from rea.store.works import now
@@ -29,16 +28,6 @@ class DecisionRow:
     decided_at: str
     via: str
     queue_order: str
-
-
-class OutcomeRow(NamedTuple):
-    """The final status of one work in one phase (see :func:`phase_outcomes`)."""
-
-    work_id: int
-    status: str  # pending, included, excluded, conflict
-    reason: str  # the exclusion reason of a final exclusion
-    resolved: bool
-    conflict: str  # disagree, maybe, reasons ('' unless status is conflict)
 
 
 @dataclass(frozen=True)
@@ -351,9 +340,10 @@ def count_decision_rows(store: Store) -> int:
 # as include is a conflict, exclusions with different reasons are a conflict where reasons are
 # required; else all-exclude is excluded and the rest included.
 _OUTCOMES = """
-SELECT work_id, status, resolved, conflict,
+SELECT work_id, status,
        CASE WHEN resolved THEN resolution_reason
-            WHEN status = 'excluded' THEN exclude_reason ELSE '' END AS reason
+            WHEN status = 'excluded' THEN exclude_reason ELSE '' END AS reason,
+       resolved, conflict
 FROM (
   SELECT t.*, resolution IS NOT NULL AS resolved,
     CASE
@@ -387,8 +377,11 @@ def phase_outcomes(
     maybe_counts_as_include: bool,
     reason_required: bool,
     work_id: int | None = None,
-) -> list[OutcomeRow]:
-    """The final status of every assigned work in a phase (or of one work)."""
+) -> list[tuple[int, str, str, int, str]]:
+    """The final status of every assigned work in a phase (or of one work), as plain tuples
+    (work_id, status, reason, resolved, conflict): status is pending, included, excluded or
+    conflict; reason the exclusion reason of a final exclusion; conflict is disagree, maybe or
+    reasons for a conflict, else ''."""
     sql = _OUTCOMES.format(work_filter="AND t.work_id = :work_id" if work_id is not None else "")
     rows = _plain(conn).execute(
         sql,
@@ -399,10 +392,7 @@ def phase_outcomes(
             "work_id": work_id,
         },
     )
-    return [
-        OutcomeRow(w, status, reason or "", bool(resolved), conflict)
-        for w, status, resolved, conflict, reason in rows
-    ]
+    return rows.fetchall()
 
 
 def standing_decisions(store: Store, phase: str) -> dict[tuple[int, str], tuple[str, str]]:
@@ -451,23 +441,26 @@ def reviewer_counts(
     return [ReviewerCounts(str(r[0]), *(int(x) for x in r[1:])) for r in rows]
 
 
-def assignee_counts(
-    store: Store, phase: str, members: Collection[int] | None = None
-) -> tuple[dict[str, int], int]:
-    """Per reviewer, how many of ``members`` they are assigned (for conflicts); and how many of
-    them have two or more reviewers."""
-    where = _member_filter(store, members)
-    per = store.conn.execute(
+def assignee_counts(store: Store, phase: str, work_ids: Collection[int]) -> dict[str, int]:
+    """Per reviewer, how many of the given works they are assigned (e.g. works in conflict)."""
+    where = _member_filter(store, work_ids)
+    rows = store.conn.execute(
         f"SELECT a.reviewer, count(*) FROM assignments AS a WHERE a.phase = :p AND {where}"
         " GROUP BY a.reviewer",
         {"p": phase},
     ).fetchall()
-    double = store.conn.execute(
+    return {str(r): int(n) for r, n in rows}
+
+
+def double_screened_count(store: Store, phase: str, members: Collection[int] | None) -> int:
+    """How many works of the phase have two or more reviewers."""
+    where = _member_filter(store, members)
+    row = store.conn.execute(
         "SELECT count(*) FROM (SELECT a.work_id FROM assignments AS a"
         f" WHERE a.phase = :p AND {where} GROUP BY a.work_id HAVING count(*) >= 2)",
         {"p": phase},
-    ).fetchone()[0]
-    return {str(r): int(n) for r, n in per}, int(double)
+    ).fetchone()
+    return int(row[0])
 
 
 def paired_decisions(
