@@ -26,7 +26,8 @@ from tests.screening_support import SCREENING_TOML
 def test_the_reference_review_config_loads() -> None:
     config = load_screening_config(REPO / "searches" / "pcn-rea" / "screening.toml")
     assert config.blind and config.maybe_counts_as_include
-    assert [r.name for r in config.reviewers] == ["AH", "MS", "JS"]
+    assert [r.name for r in config.reviewers] == ["JS", "AH", "MS"]
+    assert config.phases[Phase.FULL_TEXT].screeners == ("JS", "AH")
     assert config.phases[Phase.TITLE_ABSTRACT].double_screen_share == 0.2
     assert config.phases[Phase.FULL_TEXT].reason_required
     assert config.reason("commissioning-only", Phase.FULL_TEXT).label.startswith("Collaboration")

@@ -179,7 +179,7 @@ Example:
         epilog="""\b
 Example:
   rea decide 12 include --phase title_abstract --reviewer JS
-  rea decide 40 exclude --phase full_text --reviewer JS --reason wrong-setting
+  rea decide 40 exclude --phase full_text --reviewer JS --reason commissioning-only
   rea decide 12 undo --phase title_abstract --reviewer JS""",
     )
     @review_option
@@ -243,7 +243,7 @@ Example:
         epilog="""\b
 Example:
   rea resolve 12 include --phase title_abstract --by MS
-  rea resolve 40 exclude --phase full_text --by AH,MS --reason wrong-setting --note "agreed" """,
+  rea resolve 40 exclude --phase full_text --by JS,AH --reason commissioning-only""",
     )
     @review_option
     @click.argument("work", type=int)
