@@ -168,11 +168,11 @@ def main() -> int:
         config = load_screening_config(paths.screening)
 
         started = time.perf_counter()
-        context = open_screen(paths, Phase.TITLE_ABSTRACT, "AH")
+        context = open_screen(paths, Phase.TITLE_ABSTRACT, "JS")
         opened = time.perf_counter() - started
         print(
             f"session opened in {opened * 1000:.0f} ms "
-            f"(AH has {context.session.total:,} works of {N_WORKS:,}; "
+            f"(JS has {context.session.total:,} works of {N_WORKS:,}; "
             f"double-screened share 0.2)"
         )
         with open(os.devnull, "w") as devnull, create_pipe_input() as pipe:
@@ -192,7 +192,7 @@ def main() -> int:
             started = time.perf_counter()
             for w in works:
                 record_decision(
-                    store, config, DecisionRequest(w, Phase.TITLE_ABSTRACT, "MS", Decision.INCLUDE)
+                    store, config, DecisionRequest(w, Phase.TITLE_ABSTRACT, "AH", Decision.INCLUDE)
                 )
             elapsed = time.perf_counter() - started
             print(
