@@ -296,3 +296,18 @@ def test_a_store_of_an_older_schema_migrates(tmp_path: Path) -> None:
     with open_store(old) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.conn.execute("SELECT decision FROM decisions").fetchone()[0] == "include"
+
+
+def test_labels_from_asreview_come_back(tmp_path: Path) -> None:
+    paths = make_review(tmp_path, 3, share=0.0)
+    sheet = tmp_path / "asreview_result.csv"
+    sheet.write_text(
+        "work_id,title,included\n1,Study 1,1\n2,Study 2,0\n3,Study 3,-1\n", encoding="utf-8"
+    )
+    code, out, err = rea(
+        paths, "screen", "import", str(sheet), "--phase", "title_abstract", "--reviewer", "AH"
+    )
+    assert (code, err) == (0, "")
+    assert out.startswith("2 decisions stored, 0 unchanged, 1 rows without a decision")
+    decisions = [(r[2], r[4], r[5]) for r in snapshot(paths) if r[0] == "decisions"]
+    assert decisions == [(1, "AH", "include"), (2, "AH", "exclude")]

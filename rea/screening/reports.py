@@ -299,6 +299,8 @@ def import_csv(
     The whole file is checked first; one bad row refuses the file, naming the row's line, and
     nothing is stored. Columns: work_id, decision (include/exclude/maybe, blank = not decided),
     and phase, reviewer, reason, note (phase and reviewer may come from the options instead).
+    A file without a decision column but with ASReview LAB's ``included`` column (1 relevant,
+    0 irrelevant, -1 or empty not labelled) is read as include / exclude / not decided.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -309,7 +311,9 @@ def import_csv(
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
-    needed = list(REQUIRED_IMPORT_COLUMNS)
+    # ASReview LAB's export keeps the file's columns and adds "included" (1, 0, or empty/-1)
+    asreview = "decision" not in header and "included" in header
+    needed = ["work_id"] if asreview else list(REQUIRED_IMPORT_COLUMNS)
     if phase is None:
         needed.append("phase")
     if reviewer is None:
@@ -338,6 +342,11 @@ def import_csv(
             if None in row:
                 raise bad("more values than columns")
             value = {k: (v or "").strip() for k, v in row.items() if k is not None}
+            if asreview:
+                included = value.get("included", "")
+                if included not in ("", "-1", "0", "1"):
+                    raise bad(f"included must be 1, 0, -1 or empty, not {included!r}", "included")
+                value["decision"] = {"1": "include", "0": "exclude"}.get(included, "")
             decision_text = value.get("decision", "").lower()
             if not decision_text:
                 blank += 1
