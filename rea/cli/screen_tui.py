@@ -244,7 +244,7 @@ class ScreenApp:
                 and decision is not Decision.EXCLUDE
                 and result.row_id is not None
             ):
-                self.pending_study_type = self.session._history[-1]
+                self.pending_study_type = self.session.last_decided
                 self.mode = "study_type"
             return result.message
 

@@ -325,7 +325,7 @@ def resolve(
     if len(names) == 1 and not config.reviewer(names[0]).adjudicates:
         raise ScreeningError(
             f"{names[0]} is not an adjudicator; a single resolver must have that role",
-            hint="for a discussion name everyone who agreed: --by JS,AB",
+            hint="for a discussion name everyone who agreed, e.g. --by JS,AH",
         )
     if reason:
         if decision is not Decision.EXCLUDE:

@@ -148,6 +148,11 @@ class ScreeningSession:
     def remaining(self) -> int:
         return len(self._queue)
 
+    @property
+    def last_decided(self) -> int | None:
+        """The work decided last in this session (None before the first decision)."""
+        return self._history[-1] if self._history else None
+
     def advance(self) -> WorkView | None:
         """Show the first work of the queue that this reviewer has not decided yet."""
         while self._queue:
