@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rea.errors import ConfigError, Location, NotFound
 from rea.screening.model import Decision, Phase, Role
+
+E = TypeVar("E", bound=StrEnum)
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -154,6 +157,42 @@ class _Reader:
             raise self.fail(f"{key} must be a list of non-empty strings", key, table, nth)
         return tuple(v.strip() for v in value)
 
+    def tables(self, data: dict[str, Any], key: str, example: str) -> list[dict[str, Any]]:
+        """The entries of an array of tables ``[[key]]``: at least one, each a table."""
+        value = data.get(key)
+        if not isinstance(value, list) or not value:
+            raise self.fail(f"at least one [[{key}]] entry is needed", key, hint=example)
+        if not all(isinstance(v, dict) for v in value):
+            raise self.fail(f"each entry of {key} must be a [[{key}]] table", key)
+        return value
+
+    def choices(
+        self,
+        data: dict[str, Any],
+        key: str,
+        kind: type[E],
+        default: tuple[E, ...],
+        table: str,
+        nth: int,
+    ) -> frozenset[E]:
+        """A list of names from an enumeration (roles, phases); ``default`` when absent."""
+        names = self.strings(data, key, table, nth)
+        if not names:
+            return frozenset(default)
+        found = set()
+        for name in names:
+            try:
+                found.add(kind(name))
+            except ValueError:
+                raise self.fail(
+                    f"unknown {key.rstrip('s')} {name!r}",
+                    key,
+                    table,
+                    nth,
+                    hint=f"{key}: " + ", ".join(k.value for k in kind),
+                ) from None
+        return frozenset(found)
+
     def unknown(
         self, data: dict[str, Any], allowed: set[str], table: str | None = None, nth: int = 0
     ) -> None:
@@ -200,17 +239,9 @@ def load_screening_config(path: Path) -> ScreeningConfig:
     criteria = r.strings(data, "criteria")
     highlight = r.strings(data, "highlight")
 
-    raw_reviewers = data.get("reviewers")
-    if not isinstance(raw_reviewers, list) or not raw_reviewers:
-        raise r.fail(
-            "at least one [[reviewers]] entry is needed",
-            "reviewers",
-            hint='[[reviewers]]\nname = "JS"\nroles = ["screener"]',
-        )
     reviewers: list[Reviewer] = []
-    for i, entry in enumerate(raw_reviewers):
-        if not isinstance(entry, dict):
-            raise r.fail("each reviewer must be a [[reviewers]] table", "reviewers")
+    example = '[[reviewers]]\nname = "JS"\nroles = ["screener"]'
+    for i, entry in enumerate(r.tables(data, "reviewers", example)):
         r.unknown(entry, {"name", "full_name", "roles"}, "reviewers", i)
         name = r.string(entry, "name", "reviewers", i)
         if not _NAME.match(name):
@@ -222,35 +253,15 @@ def load_screening_config(path: Path) -> ScreeningConfig:
             )
         if any(x.name == name for x in reviewers):
             raise r.fail(f"reviewer {name!r} is listed twice", "name", "reviewers", i)
-        role_names = r.strings(entry, "roles", "reviewers", i) or ("screener",)
-        roles = set()
-        for role in role_names:
-            try:
-                roles.add(Role(role))
-            except ValueError:
-                raise r.fail(
-                    f"unknown role {role!r}",
-                    "roles",
-                    "reviewers",
-                    i,
-                    hint="roles: screener, adjudicator",
-                ) from None
+        roles = r.choices(entry, "roles", Role, (Role.SCREENER,), "reviewers", i)
         full = entry.get("full_name", name)
         if not isinstance(full, str):
             raise r.fail("full_name must be a string", "full_name", "reviewers", i)
-        reviewers.append(Reviewer(name, full, frozenset(roles)))
+        reviewers.append(Reviewer(name, full, roles))
 
-    raw_reasons = data.get("exclusion_reasons")
-    if not isinstance(raw_reasons, list) or not raw_reasons:
-        raise r.fail(
-            "at least one [[exclusion_reasons]] entry is needed",
-            "exclusion_reasons",
-            hint='[[exclusion_reasons]]\ncode = "wrong-setting"\nlabel = "Not primary care"',
-        )
     reasons: list[Reason] = []
-    for i, entry in enumerate(raw_reasons):
-        if not isinstance(entry, dict):
-            raise r.fail("each reason must be an [[exclusion_reasons]] table", "exclusion_reasons")
+    example = '[[exclusion_reasons]]\ncode = "wrong-setting"\nlabel = "Not primary care"'
+    for i, entry in enumerate(r.tables(data, "exclusion_reasons", example)):
         r.unknown(entry, {"code", "label", "phases"}, "exclusion_reasons", i)
         code = r.string(entry, "code", "exclusion_reasons", i)
         if not _CODE.match(code):
@@ -263,20 +274,8 @@ def load_screening_config(path: Path) -> ScreeningConfig:
         if any(x.code == code for x in reasons):
             raise r.fail(f"reason {code!r} is listed twice", "code", "exclusion_reasons", i)
         label = r.string(entry, "label", "exclusion_reasons", i)
-        phase_names = r.strings(entry, "phases", "exclusion_reasons", i) or tuple(Phase)
-        reason_phases: set[Phase] = set()
-        for name in phase_names:
-            try:
-                reason_phases.add(Phase(name))
-            except ValueError:
-                raise r.fail(
-                    f"unknown phase {name!r}",
-                    "phases",
-                    "exclusion_reasons",
-                    i,
-                    hint="phases: title_abstract, full_text",
-                ) from None
-        reasons.append(Reason(code, label, frozenset(reason_phases)))
+        phases_of = r.choices(entry, "phases", Phase, tuple(Phase), "exclusion_reasons", i)
+        reasons.append(Reason(code, label, phases_of))
 
     raw_phases = data.get("phases", {})
     if not isinstance(raw_phases, dict):
