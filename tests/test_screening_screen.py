@@ -241,3 +241,26 @@ def test_full_text_screen_needs_a_reason_and_asks_the_study_type(tmp_path: Path)
         types = conn.execute("SELECT work_id, study_type, recorded_by FROM study_types").fetchall()
     assert rows == [(1, "include", ""), (2, "exclude", "no-full-text")]
     assert types == [(1, "primary", "AH")]
+
+
+def test_a_long_work_scrolls_on_a_small_terminal(tmp_path: Path) -> None:
+    paths = make_review(tmp_path, 1, share=0.0)
+    term = run_in_pty(
+        ["screen", "--review", str(paths.root), "--phase", "title_abstract", "--reviewer",
+         _assignments(paths)[0][1]],
+        cwd=tmp_path,
+        rows=10,
+    )  # fmt: skip
+    try:
+        term.expect("rows 5 of 8 · space: more")
+        assert b"RESULTS" not in term.output
+        term.send(" ")
+        term.expect("RESULTS: ")
+        term.expect("end · b: back")
+        term.send("b")
+        # only what changed is redrawn: the "more" hint comes back over the "end" one
+        wait_until(lambda: (term.read(0.05), term.output.count(b"space: more"))[1] >= 2)
+        term.send("q")
+        assert term.wait() == 0
+    finally:
+        term.close()

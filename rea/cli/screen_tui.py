@@ -111,6 +111,36 @@ def render_work(
     return out
 
 
+_PIECES = re.compile(r"(\n|[^\S\n]+)")
+
+
+def wrap_rows(fragments: StyleAndTextTuples, width: int) -> list[StyleAndTextTuples]:
+    """Styled text word-wrapped into screen rows of at most ``width`` characters."""
+    width = max(width, 10)
+    rows: list[StyleAndTextTuples] = [[]]
+    used = 0
+    for style, text, *_ in fragments:
+        for piece in _PIECES.split(text):
+            if not piece:
+                continue
+            if piece == "\n":
+                rows.append([])
+                used = 0
+                continue
+            if used + len(piece) > width and used > 0:
+                rows.append([])
+                used = 0
+                if piece.isspace():
+                    continue  # no blank at the start of a wrapped row
+            while len(piece) > width:  # a word longer than a row
+                rows[-1].append((style, piece[:width]))
+                rows.append([])
+                piece = piece[width:]
+            rows[-1].append((style, piece))
+            used += len(piece)
+    return rows
+
+
 class ScreenApp:
     """The prompt_toolkit application around a :class:`ScreeningSession`."""
 
@@ -131,6 +161,9 @@ class ScreenApp:
         self.reason_required = context.config.phases[self.session.phase].reason_required
         self.pending_study_type: int | None = None
         self.note_buffer = Buffer(multiline=False)
+        self.scroll = 0  # rows of the work scrolled off the top
+        self.page = 10
+        self.shown_work: int | None = None
         self.app: Application[None] = Application(
             layout=self._layout(),
             key_bindings=self._bindings(),
@@ -155,7 +188,7 @@ class ScreenApp:
                 ("class:meta", "Enter: decide later (rea study-type WORK TYPE)\n"),
             ]
         s = self.session
-        return render_work(
+        fragments = render_work(
             s.current,
             done=s.done,
             total=s.total,
@@ -163,6 +196,37 @@ class ScreenApp:
             phase=s.phase,
             reviewer=s.reviewer,
         )
+        shown = s.current.work_id if s.current else None
+        if shown != self.shown_work:
+            self.shown_work, self.scroll = shown, 0
+        size = self.app.output.get_size()
+        return self._fit(fragments, size.rows - 2 - (self.mode == "note"), size.columns - 1)
+
+    def _fit(self, fragments: StyleAndTextTuples, height: int, width: int) -> StyleAndTextTuples:
+        """The rows that fit the screen: the progress line stays, the rest scrolls."""
+        rows = wrap_rows(fragments, width)
+        while len(rows) > 2 and not rows[-1]:
+            rows.pop()
+        head, rest = rows[:2], rows[2:]
+        room = max(height - len(head), 3)
+        if len(rest) <= room:
+            self.scroll = 0
+            shown = rest
+        else:
+            room -= 1  # a row for the scroll hint
+            self.page = max(1, room - 2)
+            self.scroll = max(0, min(self.scroll, len(rest) - room))
+            shown = rest[self.scroll : self.scroll + room]
+            last = self.scroll + len(shown)
+            more = "space: more" if last < len(rest) else "end"
+            back = " · b: back" if self.scroll else ""
+            shown = [*shown, [("class:keys", f" rows {last} of {len(rest)} · {more}{back} ")]]
+        out: StyleAndTextTuples = []
+        for i, row in enumerate([*head, *shown]):
+            if i:
+                out.append(("", "\n"))
+            out.extend(row)
+        return out
 
     def _help(self) -> StyleAndTextTuples:
         out: StyleAndTextTuples = [("class:title", "Keys\n")]
@@ -171,7 +235,8 @@ class ScreenApp:
                 "",
                 "  i  include\n  e  exclude (then pick a reason)\n  m  maybe\n"
                 "  n  write a note on this work\n  u  undo your last decision\n"
-                "  s  skip (show it again later)\n  ?  this help\n  q  quit\n\n",
+                "  s  skip (show it again later)\n  space / b  scroll a long abstract\n"
+                "  ?  this help\n  q  quit\n\n",
             )
         )
         criteria = self.context.config.criteria
@@ -287,6 +352,16 @@ class ScreenApp:
             skipped = self.session.current.work_id if self.session.current else 0
             self.session.skip()
             self.message = ("", f"work {skipped} skipped, it comes back at the end")
+
+        @kb.add(" ", filter=has_work)
+        @kb.add("pagedown", filter=has_work)
+        def _down(event: KeyPressEvent) -> None:
+            self.scroll += self.page
+
+        @kb.add("b", filter=has_work)
+        @kb.add("pageup", filter=has_work)
+        def _up(event: KeyPressEvent) -> None:
+            self.scroll = max(0, self.scroll - self.page)
 
         @kb.add("?", filter=on_work)
         def _help(event: KeyPressEvent) -> None:
