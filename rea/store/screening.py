@@ -456,8 +456,8 @@ def double_screened_count(store: Store, phase: str, members: Collection[int] | N
     """How many works of the phase have two or more reviewers."""
     where = _member_filter(store, members)
     row = store.conn.execute(
-        "SELECT count(*) FROM (SELECT a.work_id FROM assignments AS a"
-        f" WHERE a.phase = :p AND {where} GROUP BY a.work_id HAVING count(*) >= 2)",
+        "SELECT count(*) FROM work_tally AS a"
+        f" WHERE a.phase = :p AND a.n_assigned >= 2 AND {where}",
         {"p": phase},
     ).fetchone()
     return int(row[0])
@@ -469,10 +469,10 @@ def paired_decisions(
     """(work, reviewer, decision) of the works that two or more reviewers have decided."""
     where = _member_filter(store, members)
     rows = _plain(store.conn).execute(
-        "SELECT a.work_id, a.reviewer, a.decision FROM standing_decisions AS a"
-        " WHERE a.phase = :p AND a.work_id IN (SELECT x.work_id FROM standing_decisions AS x"
-        "  WHERE x.phase = :p GROUP BY x.work_id HAVING count(*) >= 2)"
-        f" AND {where} ORDER BY a.work_id, a.reviewer",
+        "SELECT s.work_id, s.reviewer, s.decision FROM work_tally AS a"
+        " JOIN standing_decisions AS s ON s.phase = a.phase AND s.work_id = a.work_id"
+        f" WHERE a.phase = :p AND a.n_decided >= 2 AND {where}"
+        " ORDER BY s.work_id, s.reviewer",
         {"p": phase},
     )
     return list(rows)
