@@ -164,6 +164,13 @@ def test_finished_run_is_never_modified_and_diff_shows_changes(
     assert "1998-2012-reviews / pubmed: 450 -> 450 (+5 added, -5 removed)" in diff.stdout
     assert "2013-2018-all / scopus: 61 -> 61 (+0 added, -0 removed)" in diff.stdout
     assert "  + 90000450" in diff.stdout and "  - 90000000" in diff.stdout
+    from rea.store.sources import current_record_ids
+
+    with open_store(paths.store) as store:
+        current = set(current_record_ids(store))
+        by_run = {s.record_id: s.record.provenance.run_id for s in iter_records(store)}
+    assert current and {by_run[i] for i in current} == {run_b}
+    assert len(current) == sum(1 for r in by_run.values() if r == run_b)
 
 
 def _search_process(paths: ReviewPaths, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
