@@ -27,7 +27,7 @@ INSTTOKEN = "insttoken-FAKE-1c7e9a3b5d2f4608"
 SECRETS = (NCBI_KEY, SCOPUS_KEY, INSTTOKEN)
 
 
-def write_recordings(rec: Path, n_pubmed: int = 450, n_scopus: int = 60, shift: int = 0) -> None:
+def write_recordings(rec: Path, n_pubmed: int = 250, n_scopus: int = 30, shift: int = 0) -> None:
     """Recordings answering every stage x API source of the reference strategy; ``shift`` moves
     the window of records (a later run: some records gone, some new)."""
     strategy = load_strategy(STRATEGY)
@@ -102,11 +102,11 @@ def test_search_runs_and_no_secret_is_written(tmp_path: Path, recordings: Path) 
     lines = result.stdout.splitlines()
     assert lines[0].startswith("run ")
     assert any(
-        "1998-2012-reviews" in line and "pubmed" in line and "450 records of 450" in line
+        "1998-2012-reviews" in line and "pubmed" in line and "250 records of 250" in line
         for line in lines
     )
     assert any(
-        "2013-2018-all" in line and "scopus" in line and "61 records of 61" in line
+        "2013-2018-all" in line and "scopus" in line and "31 records of 31" in line
         for line in lines
     )
     runs = json.loads(listed.stdout)
@@ -143,7 +143,6 @@ def test_finished_run_is_never_modified_and_diff_shows_changes(
     before = {p: p.read_bytes() for p in (paths.root / "runs" / run_a).rglob("*") if p.is_file()}
     rec_b = tmp_path / "rec-b"
     write_recordings(rec_b, shift=5)  # five records gone, five new, per PubMed stage
-    time.sleep(1.1)  # run ids have one-second resolution; a clash gets a suffix anyway
     with replay(rec_b) as server:
         env = env_for(server)
         again = run_cli(
@@ -161,9 +160,16 @@ def test_finished_run_is_never_modified_and_diff_shows_changes(
         ["runs", "diff", run_a, run_b, "--review", str(paths.root), "--show", "2"], cwd=tmp_path
     )
     assert diff.returncode == 0, diff.stderr
-    assert "1998-2012-reviews / pubmed: 450 -> 450 (+5 added, -5 removed)" in diff.stdout
-    assert "2013-2018-all / scopus: 61 -> 61 (+0 added, -0 removed)" in diff.stdout
-    assert "  + 90000450" in diff.stdout and "  - 90000000" in diff.stdout
+    assert "1998-2012-reviews / pubmed: 250 -> 250 (+5 added, -5 removed)" in diff.stdout
+    assert "2013-2018-all / scopus: 31 -> 31 (+0 added, -0 removed)" in diff.stdout
+    assert "  + 90000250" in diff.stdout and "  - 90000000" in diff.stdout
+    from rea.store.sources import current_record_ids
+
+    with open_store(paths.store) as store:
+        current = set(current_record_ids(store))
+        by_run = {s.record_id: s.record.provenance.run_id for s in iter_records(store)}
+    assert current and {by_run[i] for i in current} == {run_b}
+    assert len(current) == sum(1 for r in by_run.values() if r == run_b)
 
 
 def _search_process(paths: ReviewPaths, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:

@@ -144,7 +144,6 @@ def _fetch(
     run_id: str,
     progress: Progress | None,
 ) -> tuple[list[Record], int | None, list[str], dict[str, Any]]:
-    say = progress
     if task.source == "pubmed":
         search = pubmed.PubmedSearch(
             http=clients.get("pubmed"),
@@ -154,7 +153,7 @@ def _fetch(
             params=task.params,
             date_from=_day(task.date_from),
             date_to=_day(task.date_to),
-            progress=say,
+            progress=progress,
         )
         search.search_ids()
         records = list(search.fetch_records(run_id, task.stage))
@@ -168,7 +167,7 @@ def _fetch(
             params=task.params,
             date_from=_day(task.date_from),
             date_to=_day(task.date_to),
-            progress=say,
+            progress=progress,
         )
         pages = list(found.fetch_pages())
         records = list(found.records(pages, run_id, task.stage))

@@ -48,9 +48,15 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: Parameters that do not change an answer: secrets, and NCBI's contact fields (so that a run
+#: resumed with another NCBI_EMAIL still finds its pages).
+_NOT_KEYED = SECRET_NAMES | {"tool", "email"}
+
+
 def request_key(method: str, path: str, params: Mapping[str, str]) -> str:
-    """A name for a request: a hash of method, path and every parameter except secrets."""
-    kept = {k: str(v) for k, v in params.items() if k.lower() not in SECRET_NAMES}
+    """A name for a request: a hash of method, path and every parameter that shapes the answer
+    (all but secrets and NCBI's ``tool``/``email``)."""
+    kept = {k: str(v) for k, v in params.items() if k.lower() not in _NOT_KEYED}
     canonical = json.dumps(
         {"method": method.upper(), "path": path, "params": kept}, sort_keys=True
     ).encode("utf-8")

@@ -209,3 +209,10 @@ def save_import(
         import_id = int(cursor.lastrowid or 0)
         insert_many(conn, records, import_id=import_id)
     return import_id
+
+
+def current_record_ids(store: Store) -> list[int]:
+    """Ids of the records the review works on (view ``current_records``): all imported ones,
+    and for each stage x source those of its latest finished run."""
+    rows = store.conn.execute("SELECT record_id FROM current_records ORDER BY record_id")
+    return [int(r[0]) for r in rows]

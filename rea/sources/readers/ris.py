@@ -43,9 +43,8 @@ def scan(path: Path, text: str) -> list[Tagged]:
     for number, line in numbered_lines(text):
         match = _TAG.match(line)
         if not match:
-            if current is None and line.strip() and re.match(r"^\d+\.\s*$", line.strip()):
-                continue  # "1." record numbers some exports put before TY
-            continue  # header lines before the first record, or continuation lines
+            # header lines before the first record ("Provider: …", "1."), continuation lines
+            continue
         tag, value = match.group(1), (match.group(2) or "")
         if tag == "TY":
             if current is not None:

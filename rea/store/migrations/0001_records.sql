@@ -76,3 +76,20 @@ CREATE INDEX records_run ON records (run_id, stage, source);
 CREATE INDEX records_import ON records (import_id);
 CREATE INDEX records_pmid ON records (pmid) WHERE pmid <> '';
 CREATE INDEX records_doi ON records (doi) WHERE doi <> '';
+
+CREATE INDEX run_searches_stage_source ON run_searches (stage, source);
+
+-- The records a review works on: every imported record, and of the searches only the latest
+-- finished run of each stage x source (an earlier run stays stored, for `rea runs diff`).
+CREATE VIEW current_records AS
+SELECT r.*
+FROM records AS r
+WHERE r.run_id IS NULL
+   OR r.run_id = (
+        SELECT s.run_id
+        FROM run_searches AS s
+        JOIN runs AS u ON u.run_id = s.run_id
+        WHERE s.stage = r.stage AND s.source = r.source AND u.finished_at IS NOT NULL
+        ORDER BY u.finished_at DESC, s.run_id DESC
+        LIMIT 1
+   );
