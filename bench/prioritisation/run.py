@@ -12,6 +12,7 @@ decisions, score every record) at 2,000 and 20,000 records.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -26,7 +27,10 @@ from rea.ranking.metrics import Metrics  # noqa: E402
 from rea.ranking.model import featurize, train_and_score  # noqa: E402
 from rea.ranking.simulation import simulate  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data" / "screening"
+# the sets live beside the repository; REA_BENCH_SCREENING_DATA points elsewhere
+DATA = Path(
+    os.environ.get("REA_BENCH_SCREENING_DATA", REPO.parent / "shared" / "data" / "screening")
+)
 
 # (file, label column, ASReview LAB 3.0.8 default WSS@95, RRF@10) from the data's README
 SETS = [

@@ -11,6 +11,7 @@ import click
 
 from rea.cli.options import json_option, resolve_review, review_option
 from rea.errors import ScreeningError
+from rea.pipeline import ranking as ranking_pipeline
 from rea.pipeline import screening as pipeline
 from rea.screening import Phase, PhaseStats, term_pattern
 
@@ -21,7 +22,54 @@ def _phase(value: str | None) -> Phase | None:
     return Phase(value) if value else None
 
 
-def _print_stats(found: list[PhaseStats]) -> None:
+def _stopping_json(s: ranking_pipeline.PhaseStopping) -> dict[str, object]:
+    r = s.report
+    return {
+        "screened": r.screened,
+        "included": r.included,
+        "remaining": r.remaining,
+        "estimated_relevant_left": r.estimated_relevant_left,
+        "relevant_left_upper": r.relevant_left_upper,
+        "recall_target": r.recall_target,
+        "confidence": r.confidence,
+        "p_value": r.p_value,
+        "consecutive_excludes": r.consecutive_excludes,
+        "rules": {
+            x.rule: {"verdict": x.verdict.value, "detail": x.detail}
+            for x in (r.consecutive, r.statistical)
+        },
+        "stopped": {
+            "by": s.stopped_by,
+            "rule": s.stopped_rule,
+            "at": s.stopped_at,
+            "unscreened": s.unscreened_at_stop,
+        }
+        if s.stopped_by
+        else None,
+    }
+
+
+def _print_stopping(s: ranking_pipeline.PhaseStopping) -> None:
+    r = s.report
+    if r.screened == 0:
+        return
+    click.echo(
+        f"  stopping: about {r.estimated_relevant_left:.0f} relevant works left "
+        f"(at most {r.relevant_left_upper} with {r.confidence:.0%} confidence) "
+        f"among {r.remaining} unscreened"
+    )
+    for rule in (r.consecutive, r.statistical):
+        click.echo(f"    {rule.rule}: {rule.verdict.value.upper()} ({rule.detail})")
+    if s.stopped_by:
+        click.echo(
+            f"    stopped by {s.stopped_by} ({s.stopped_rule}) at {s.stopped_at}: "
+            f"{s.unscreened_at_stop} works never screened"
+        )
+
+
+def _print_stats(
+    found: list[PhaseStats], stopping: dict[Phase, ranking_pipeline.PhaseStopping] | None = None
+) -> None:
     for ps in found:
         click.echo(f"{ps.phase.label}: {ps.works} works", nl=False)
         click.echo(
@@ -42,6 +90,8 @@ def _print_stats(found: list[PhaseStats]) -> None:
             kappa = "n/a" if a.kappa is None else f"{a.kappa:.2f}"
             agreed = "n/a" if a.observed is None else f"{100 * a.observed:.0f}%"
             click.echo(f"  kappa {a.a}–{a.b}: {kappa} (agreement {agreed} on {a.n} works)")
+        if stopping is not None and ps.phase in stopping:
+            _print_stopping(stopping[ps.phase])
         click.echo("")
 
 
@@ -101,7 +151,9 @@ Example:
     def screen_stats(review: str | None, as_json: bool) -> None:
         """Progress and agreement per phase and reviewer: screened, included, excluded, maybe,
         remaining, conflicts, and Cohen's kappa for each pair of reviewers."""
-        found = pipeline.screening_stats(resolve_review(review))
+        paths = resolve_review(review)
+        found = pipeline.screening_stats(paths)
+        stopping = {s.phase: s for s in ranking_pipeline.stopping_stats(paths)}
         if as_json:
             data = [
                 {
@@ -109,12 +161,51 @@ Example:
                     "phase": ps.phase.value,
                     "reviewers": [{**asdict(r), "remaining": r.remaining} for r in ps.reviewers],
                     "agreement": [asdict(a) for a in ps.agreement],
+                    "stopping": _stopping_json(stopping[ps.phase]),
                 }
                 for ps in found
             ]
             click.echo(json.dumps(data, indent=2))
             return
-        _print_stats(found)
+        _print_stats(found, stopping)
+
+    @screen.command(
+        "stop",
+        epilog="""\b
+Example:
+  rea screen stop --phase title_abstract --by JS --rule statistical
+  rea screen stop --phase title_abstract --by JS --rule judgement --withdraw""",
+    )
+    @review_option
+    @click.option("--phase", type=PHASES, required=True)
+    @click.option("--by", "by", metavar="NAME", required=True, help="Who decides to stop.")
+    @click.option(
+        "--rule",
+        type=click.Choice(ranking_pipeline.STOP_RULES),
+        required=True,
+        help="The rule the decision rests on (shown by rea screen stats).",
+    )
+    @click.option("--note", default="", help="Why, in a sentence.")
+    @click.option("--withdraw", is_flag=True, help="Withdraw the phase's stop.")
+    def screen_stop(
+        review: str | None, phase: str, by: str, rule: str, note: str, withdraw: bool
+    ) -> None:
+        """Record the decision to stop screening a phase, with the stopping figures then.
+
+        The works not screened by then are reported by rea prisma as excluded by automation
+        tools. Screening may go on; a work screened later counts as screened.
+        """
+        result = ranking_pipeline.record_stop(
+            resolve_review(review), phase=Phase(phase), by=by, rule=rule, note=note,
+            withdraw=withdraw,
+        )  # fmt: skip
+        if withdraw:
+            click.echo(f"{phase}: stop withdrawn by {by}")
+            return
+        click.echo(
+            f"{phase}: stopped by {by} ({rule}); {result.unscreened_at_stop} works never "
+            "screened (excluded by automation in the PRISMA counts)"
+        )
 
     @screen.command(
         "export",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rea.config import ReviewPaths
 from rea.errors import ReaError
+from rea.pipeline.ranking import RankedSession, load_ranking_settings, open_ranked_session
 from rea.query import load_strategy
 from rea.screening import (
     BY_WORK_ID,
@@ -167,6 +168,8 @@ class ScreenContext:
     store: Store
 
     def close(self) -> None:
+        if isinstance(self.session, RankedSession):
+            self.session.ranker.close()
         self.store.close()
 
 
@@ -177,7 +180,11 @@ def open_screen(
     config = load_screening_config(paths.screening)
     store = open_store(paths.store, create=False)
     try:
-        session = ScreeningSession(store, config, phase, reviewer, order)
+        if order is BY_WORK_ID:  # the review's own order ([ranking] in screening.toml)
+            settings = load_ranking_settings(paths.screening)
+            session = open_ranked_session(store, config, phase, reviewer, settings)
+        else:
+            session = ScreeningSession(store, config, phase, reviewer, order)
         terms, warning = highlight_terms(paths, config)
     except BaseException:
         store.close()

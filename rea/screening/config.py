@@ -226,7 +226,7 @@ def load_screening_config(path: Path) -> ScreeningConfig:
     r = _Reader(path, text)
     r.unknown(
         data,
-        {"blind", "maybe_counts_as_include", "criteria", "highlight", "reviewers"}
+        {"blind", "maybe_counts_as_include", "criteria", "highlight", "reviewers", "ranking"}
         | {"exclusion_reasons", "phases"},
     )
 
