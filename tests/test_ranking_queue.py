@@ -126,11 +126,13 @@ def test_stats_show_stopping_and_a_stop_is_recorded_for_prisma(tmp_path: Path) -
                       "--rule", "consecutive"], cwd=tmp_path)  # fmt: skip
     assert result.returncode == 1
     assert "no include yet" in result.stderr
-    # both reviewers screen the first 80 works alike: every include is among them except 2
-    for work in range(1, 81):
-        for reviewer in ("AH", "MS"):
-            decision = "include" if labels[work - 1] else "exclude"
-            sp.decide(paths, work, decision, phase=TA, reviewer=reviewer)
+    # both reviewers screen the first 80 works alike (final decisions), 40 stay unscreened
+    with sp.opened(paths) as (store, config):
+        for work in range(1, 81):
+            for reviewer in ("AH", "MS"):
+                decision = sp.Decision.INCLUDE if labels[work - 1] else sp.Decision.EXCLUDE
+                request = sp.DecisionRequest(work, TA, reviewer, decision)
+                sp.record_decision(store, config, request)
     result = run_cli(["screen", "stats", *review], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "stopping: about" in result.stdout
