@@ -201,3 +201,21 @@ def test_many_excludes_are_sampled_and_the_ranking_still_works() -> None:
     assert sum(a > b for a in inc for b in exc) / (len(inc) * len(exc)) > 0.85
     # repeatable: the sample depends on the number of decisions only
     assert (train_and_score(features, known, few) == scores).all()
+
+
+def test_statistical_rule_rarely_stops_before_the_target_in_random_order() -> None:
+    import random
+
+    rng = random.Random(11)
+    works, relevant, early, stopped = 1500, 40, 0, 0
+    for _ in range(20):
+        labels = [True] * relevant + [False] * (works - relevant)
+        rng.shuffle(labels)
+        for n in range(100, works + 1, 100):
+            if buscar_p_value(labels[:n], works, 0.95) < 0.05:
+                stopped += 1
+                early += sum(labels[:n]) / relevant < 0.95
+                break
+    # a 95 % confidence rule: at most about 1 in 20 stops may come before 95 % recall
+    assert stopped >= 15
+    assert early <= 2
