@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rea.config import ReviewPaths
-from rea.errors import ConfigError, Location, ScreeningError
+from rea.errors import ConfigError, Location, ReaError, ScreeningError
 from rea.ranking.order import DEFAULT_RANDOM_SHARE, Order, next_works, retrain_due
 from rea.ranking.stopping import (
     DEFAULT_CONFIDENCE,
@@ -98,7 +98,7 @@ def load_ranking_settings(path: Path) -> RankingSettings:
             raise ConfigError("order must be a string", where=Location(path, field="ranking.order"))
         try:
             order = Order.parse(data["order"])
-        except Exception as exc:
+        except ReaError as exc:
             raise ConfigError(
                 f"unknown queue order {data['order']!r}",
                 where=Location(path, field="ranking.order"),
