@@ -58,6 +58,9 @@ def fold(value: str) -> str:
     return " ".join(text.split())
 
 
+_MAY_NEED_CLEANING = re.compile(r"[\[\]]|\(\w+\s+abstract\)|\bLA:|^\s*retracted", re.I)
+
+
 def clean_title(value: str) -> str:
     """The title without markup, translation brackets, language tags or database notes.
 
@@ -65,9 +68,12 @@ def clean_title(value: str) -> str:
     ``Effects of X. [Chinese]`` → ``Effects of X``; ``K<inf>Ca</inf>3.1`` → ``KCa3.1``;
     ``... meta-analysis. [Review] [45 refs]`` → ``... meta-analysis``.
     """
-    text = html.unescape(value or "")
-    text = _TAG.sub("", text)
+    text = html.unescape(value) if "&" in (value or "") else value or ""
+    if "<" in text:
+        text = _TAG.sub("", text)
     text = " ".join(text.split()).strip('"“”')
+    if not _MAY_NEED_CLEANING.search(text):
+        return text.rstrip(".").strip()
     for _ in range(3):
         before = text
         text = _TRAILING_NOTE.sub("", text)
@@ -162,20 +168,29 @@ def author_surnames(authors: tuple[Author, ...]) -> tuple[str, ...]:
             ";" in family
             or " and " in family
             or "," in family
-            or re.search(r"\.[A-Z][a-z]", family)
-            or re.search(r"\s(?:[A-Z]\.?-?){1,4}$", family)
+            or _RUN_TOGETHER_HINT.search(family)
+            or _TRAILING_INITIALS.search(family)
         ):
             expanded = split_authors(family)
         else:
             expanded = (author,)
         for one in expanded:
-            words = fold(one.family).split()
-            # "de Schipper" / "van Kemenade": drop the particles, "Wright Jr": drop the suffix
-            words = [w for w in words if w not in _PARTICLES] or words
-            key = _surname_key(" ".join(words))
+            key = _family_key(one.family)
             if key:
                 names.append(key)
     return tuple(names)
+
+
+_RUN_TOGETHER_HINT = re.compile(r"\.[A-Z][a-z]")
+_TRAILING_INITIALS = re.compile(r"\s(?:[A-Z]\.?-?){1,4}$")
+
+
+@lru_cache(maxsize=65536)
+def _family_key(family: str) -> str:
+    words = fold(family).split()
+    # "de Schipper" / "van Kemenade": drop the particles, "Wright Jr": drop the suffix
+    words = [w for w in words if w not in _PARTICLES] or words
+    return _surname_key(" ".join(words))
 
 
 _PARTICLES = frozenset(
@@ -417,6 +432,11 @@ def item_kind(record: Record) -> str:
     return "article"
 
 
+@lru_cache(maxsize=16384)
+def _conference_journal(journal: str) -> bool:
+    return bool(_CONFERENCE.search(journal))
+
+
 def is_conference(record: Record) -> bool:
     """A conference abstract or meeting paper rather than a journal article."""
     types = " ".join(record.publication_types).lower()
@@ -424,7 +444,7 @@ def is_conference(record: Record) -> bool:
         return True
     if record.extra.get("entry_type", "").lower() in ("inproceedings", "conference", "abstract"):
         return True
-    if _CONFERENCE.search(record.journal or ""):
+    if _conference_journal(record.journal or ""):
         return True
     prefix, first, last = page_range(record.pages)
     if prefix in ("S", "A", "P") and first is not None and (last is None or last - first < 2):

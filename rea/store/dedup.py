@@ -196,12 +196,9 @@ def link(
     matched_to: int | None = None,
     run_id: int | None = None,
 ) -> None:
-    link_record(conn, record_id, work_id, rule=rule, scores=scores, matched_to=matched_to)
-    if run_id is not None:
-        conn.execute(
-            "UPDATE record_work SET run_id = :run WHERE record_id = :r",
-            {"run": run_id, "r": record_id},
-        )
+    link_record(
+        conn, record_id, work_id, rule=rule, scores=scores, matched_to=matched_to, run_id=run_id
+    )
 
 
 def move_work(conn: sqlite3.Connection, absorbed: int, survivor: int) -> int:

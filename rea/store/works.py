@@ -27,14 +27,20 @@ def link_record(
     rule: str,
     scores: dict[str, float] | None = None,
     matched_to: int | None = None,
+    run_id: int | None = None,
 ) -> None:
-    """Link a record to a work (replacing an earlier link of that record)."""
+    """Link a record to a work (replacing an earlier link of that record).
+
+    ``run_id`` names the ``rea dedup`` run that made the link (None for a human action).
+    """
     conn.execute(
-        "INSERT INTO record_work (record_id, work_id, rule, scores_json, matched_to, linked_at)"
-        " VALUES (:record_id, :work_id, :rule, :scores, :matched_to, :at)"
+        "INSERT INTO record_work"
+        " (record_id, work_id, rule, scores_json, matched_to, linked_at, run_id)"
+        " VALUES (:record_id, :work_id, :rule, :scores, :matched_to, :at, :run_id)"
         " ON CONFLICT (record_id) DO UPDATE SET work_id = excluded.work_id,"
         " rule = excluded.rule, scores_json = excluded.scores_json,"
-        " matched_to = excluded.matched_to, linked_at = excluded.linked_at",
+        " matched_to = excluded.matched_to, linked_at = excluded.linked_at,"
+        " run_id = excluded.run_id",
         {
             "record_id": record_id,
             "work_id": work_id,
@@ -42,6 +48,7 @@ def link_record(
             "scores": json.dumps(scores or {}, sort_keys=True),
             "matched_to": matched_to,
             "at": now(),
+            "run_id": run_id,
         },
     )
 
