@@ -387,3 +387,32 @@ def test_short_generic_titles_need_more_than_the_title() -> None:
         authors=(Author("Jones R."),),
     )
     assert groups([a, b]) == [(1, 2)]
+
+
+def test_issn_and_placeholder_titles() -> None:
+    # the journal's name in two languages, one ISSN
+    a = rec(
+        "pubmed",
+        title="Utility of antimicrobials in closed thoracostomy for trauma",
+        journal="Cirugia y cirujanos",
+        issn=("0009-7411",),
+        year=2009,
+        volume="77",
+        authors=(Author("Villegas-Carlos", "F"),),
+    )
+    b = variant(a, journal="Surgery and Surgeons", issn=("0009-7411 (Print)", "0009 7411"))
+    assert groups([a, b]) == [(1, 2)]
+    # "[No title available]" is no title: two such records by one author are not one report
+    c = rec(
+        "scopus",
+        title="[No title available]",
+        authors=(Author("Lee", "K"),),
+        year=2019,
+        journal="Thorax",
+        volume="74",
+        pages="10-12",
+    )
+    d = variant(c, pages="400-401")
+    e = variant(c, pages="", volume="")
+    assert groups([c, d, e]) == [(1,), (2,), (3,)]
+    assert queue([c, d, e]) == []

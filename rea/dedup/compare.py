@@ -136,7 +136,9 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
     if volume < 0 and (a.volume == b.issue or b.volume == a.issue):
         volume = 0  # an issue or supplement number exported as the volume
     journal = 0
-    if a.journal and b.journal:
+    if a.issn & b.issn:
+        journal = 1  # the same ISSN, however the name was spelled
+    elif a.journal and b.journal:
         journal = 1 if journal_names_match(a.journal, b.journal) else -1
     doi_a = a.doi if a.doi not in containers else ""
     doi_b = b.doi if b.doi not in containers else ""

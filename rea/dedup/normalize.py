@@ -93,9 +93,20 @@ def title_words(title: str) -> list[str]:
     return fold(clean_title(title)).split()
 
 
+_PLACEHOLDER_TITLES = frozenset(
+    ["no title available", "untitled", "no title", "title not available", "not available"]
+)
+
+
 def _title_views(title: str) -> tuple[list[str], str, tuple[str, ...]]:
-    """Words, main title, and bilingual parts, cleaning the title once."""
+    """Words, main title, and bilingual parts, cleaning the title once.
+
+    Placeholders some databases put where a title is missing (``[No title available]``) give an
+    empty title: they say nothing about the record.
+    """
     cleaned = clean_title(title)
+    if cleaned.lower() in _PLACEHOLDER_TITLES:
+        return [], "", ()
     words = fold(cleaned).split()
     pieces = _SUBTITLE_SPLIT.split(cleaned, maxsplit=1)
     main = pieces[0] if len(pieces) > 1 and len(pieces[0]) >= 20 else ""
@@ -278,6 +289,15 @@ def journal_tokens(value: str) -> tuple[str, ...]:
     """The first name of :func:`journal_names` (for display and blocking)."""
     names = journal_names(value)
     return names[0] if names else ()
+
+
+def issns(values: tuple[str, ...]) -> frozenset[str]:
+    """ISSNs as 8 characters (``0957-9672 (Print)`` → ``09579672``)."""
+    found = set()
+    for value in values:
+        for match in re.finditer(r"\b(\d{4})-?(\d{3}[\dXx])\b", value):
+            found.add((match.group(1) + match.group(2)).upper())
+    return frozenset(found)
 
 
 def journal_names_match(a: tuple[tuple[str, ...], ...], b: tuple[tuple[str, ...], ...]) -> bool:
@@ -473,6 +493,7 @@ class Prepared:
     surnames: tuple[str, ...]
     years: frozenset[int]
     journal: tuple[tuple[str, ...], ...]
+    issn: frozenset[str]
     volume: str
     issue: str
     page_prefix: str
@@ -520,6 +541,7 @@ def prepare(record_id: int, record: Record) -> Prepared:
         surnames=author_surnames(record.authors),
         years=frozenset(years),
         journal=journal,
+        issn=issns(record.issn),
         volume=clean_volume(record.volume, record.issue),
         issue=first_number(record.issue),
         page_prefix=prefix,
