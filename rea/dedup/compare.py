@@ -227,6 +227,8 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
     # abstracts of one study at two meetings are two reports
     venue = journal >= 0 or (pages > 0 and not (a.conference or b.conference))
     strong = conflicts == 0 and venue and agree >= need and year >= 0
+    if title < TITLE_CLOSE and authors <= 0 and not _same_place(a, b, journal, volume, pages):
+        strong = False  # a reworded title needs the same authors, or the same page range
     if short and not (pages > 0 or (authors > 0 and volume > 0)):
         # "Editorial", "Obesity": a short title says little; only a shared place in the journal
         # or the same authors in the same volume make it one report, and without authors or
@@ -246,6 +248,19 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
         why = "metadata conflict" if conflicts else "little corroboration"
         return Verdict(REVIEW, "fuzzy", scores, (why,), 0.0)
     return Verdict(DISTINCT, "fuzzy", scores, (), 0.0)
+
+
+def _same_place(a: Prepared, b: Prepared, journal: int, volume: int, pages: int) -> bool:
+    """The same journal, volume and page range (first and last page, over two pages)."""
+    return (
+        journal > 0
+        and volume > 0
+        and pages > 0
+        and a.page_first is not None
+        and a.page_last is not None
+        and a.page_last == b.page_last
+        and a.page_last > a.page_first
+    )
 
 
 def _same_citation(
