@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rea.dedup import deduplicate
 from rea.dedup.normalize import (
     author_surnames,
@@ -416,3 +419,52 @@ def test_issn_and_placeholder_titles() -> None:
     e = variant(c, pages="", volume="")
     assert groups([c, d, e]) == [(1,), (2,), (3,)]
     assert queue([c, d, e]) == []
+
+
+TEMPLATES = [PCN_PUBMED, PCN_SCOPUS, PCN_WOS]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),  # template
+            st.sampled_from(["", "10.1000/a", "10.1000/b", "10.1000/c"]),  # DOI
+            st.sampled_from(["", "1", "2"]),  # PMID
+            st.integers(2019, 2022),  # year
+            st.booleans(),  # title cut to its main part
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.lists(st.tuples(st.integers(1, 12), st.integers(1, 12)), max_size=3),
+)
+def test_clusters_partition_records_and_respect_identifiers(
+    rows: list[tuple[int, str, str, int, bool]], apart: list[tuple[int, int]]
+) -> None:
+    records = []
+    for template, doi, pmid, year, cut in rows:
+        title = TEMPLATES[template].title
+        records.append(
+            variant(
+                TEMPLATES[template],
+                doi=doi,
+                pmid=pmid,
+                year=year,
+                title=title.split(":")[0] if cut else title,
+            )
+        )
+    n = len(records)
+    separations = [(a, b) for a, b in apart if a <= n and b <= n and a != b]
+    result = deduplicate(list(enumerate(records, start=1)), separations=separations)
+    seen = [rid for c in result.clusters for rid in c.record_ids]
+    assert sorted(seen) == list(range(1, n + 1))  # every record in exactly one cluster
+    for cluster in result.clusters:
+        members = [records[rid - 1] for rid in cluster.record_ids]
+        dois = {r.doi for r in members if r.doi} - set(result.containers)
+        pmids = {r.pmid for r in members if r.pmid}
+        assert len(dois) <= 1 and len(pmids) <= 1
+        ids = set(cluster.record_ids)
+        assert not any(a in ids and b in ids for a, b in separations)
+        assert len(cluster.links) == len(cluster.record_ids)
+        assert sum(link.rule == "first" for link in cluster.links) == 1
