@@ -207,6 +207,12 @@ def review_items(paths: ReviewPaths) -> list[ReviewItem]:
         return items
 
 
+def still_open(paths: ReviewPaths, a: int, b: int) -> bool:
+    """Whether a queued pair still waits (an earlier decision may have settled it)."""
+    with _open(paths) as store:
+        return any(q.record_a == min(a, b) and q.record_b == max(a, b) for q in db.queue(store))
+
+
 def decide(
     paths: ReviewPaths, a: int, b: int, decision: str, reviewer: str, note: str = ""
 ) -> DecisionOutcome:
