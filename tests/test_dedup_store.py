@@ -67,12 +67,17 @@ def test_every_record_is_linked_to_one_work_with_its_rule(tmp_path: Path) -> Non
 
 def test_rerun_changes_nothing(tmp_path: Path) -> None:
     paths = make_review(tmp_path)
-    add(paths, [PCN_PUBMED, PCN_SCOPUS, OTHER])
-    use.run(paths)
+    add(paths, [PCN_PUBMED, PCN_SCOPUS, OTHER, DOUBTFUL])
+    first = use.run(paths)
     before = links(paths)
     again = use.run(paths)
     assert links(paths) == before
     assert (again.new_records, again.new_works) == (0, 0)
+    assert (again.works, again.per_source, again.queued) == (
+        first.works,
+        first.per_source,
+        first.queued,
+    )
 
 
 def test_incremental_run_keeps_work_ids_and_reports_screened_joins(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ never change (screening decisions are keyed on them).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +101,10 @@ def run(paths: ReviewPaths, progress: Progress | None = None) -> RunSummary:
 def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
     records = [(s.record_id, s.record) for s in iter_records(store)]
     existing = db.links(store)
+    latest = db.latest_decision_id(store)
+    if db.last_run_decision_id(store) == latest and all(rid in existing for rid, _ in records):
+        # no new record and no decision since the last run: nothing can change
+        return _unchanged(store, records, existing)
     decisions = db.current_decisions(store)
     merges = [(d.record_a, d.record_b) for d in decisions if d.decision == "merge"]
     separations = [(d.record_a, d.record_b) for d in decisions if d.decision == "separate"]
@@ -108,11 +112,10 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
     result = deduplicate(
         records, existing=existing, merges=merges, separations=separations, progress=progress
     )
-    source_of = {rid: rec.provenance.source for rid, rec in records}
     new_records = new_works = joined_existing = joined_screened = 0
     merged: list[tuple[int, int]] = []
     with store.transaction() as conn:
-        run_id = db.start_run(conn)
+        run_id = db.start_run(conn, latest)
         for cluster in result.clusters:
             work_ids = list(cluster.work_ids)
             if not work_ids:
@@ -158,7 +161,7 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
             n_joined_screened=joined_screened,
             n_queued=queued,
         )
-    per_source = _per_source(result.clusters, source_of, dict(records))
+    per_source = _per_source([c.record_ids for c in result.clusters], dict(records))
     return RunSummary(
         records=len(records),
         works=len(result.clusters),
@@ -173,18 +176,36 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
 
 
 def _per_source(
-    clusters: tuple[object, ...], source_of: dict[int, str], records: dict[int, Record]
+    groups: Sequence[Sequence[int]], records: dict[int, Record]
 ) -> tuple[SourceCount, ...]:
     total: Counter[str] = Counter()
     removed: Counter[str] = Counter()
-    for cluster in clusters:
-        ids: tuple[int, ...] = cluster.record_ids  # type: ignore[attr-defined]
+    for ids in groups:
         kept = kept_record([(rid, records[rid]) for rid in ids])
         for rid in ids:
-            total[source_of[rid]] += 1
+            source = records[rid].provenance.source
+            total[source] += 1
             if rid != kept:
-                removed[source_of[rid]] += 1
+                removed[source] += 1
     return tuple(SourceCount(s, total[s], removed[s]) for s in sorted(total))
+
+
+def _unchanged(
+    store: Store, records: list[tuple[int, Record]], existing: dict[int, int]
+) -> RunSummary:
+    by_work: dict[int, list[int]] = defaultdict(list)
+    for rid, _ in records:
+        by_work[existing[rid]].append(rid)
+    return RunSummary(
+        records=len(records),
+        works=len(by_work),
+        new_records=0,
+        new_works=0,
+        joined_existing=0,
+        joined_screened=0,
+        queued=len(db.queue(store)),
+        per_source=_per_source(list(by_work.values()), dict(records)),
+    )
 
 
 # ---------------------------------------------------------------- review and decisions

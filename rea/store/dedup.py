@@ -215,13 +215,26 @@ def move_work(conn: sqlite3.Connection, absorbed: int, survivor: int) -> int:
     return int(cursor.rowcount)
 
 
-def start_run(conn: sqlite3.Connection) -> int:
+def start_run(conn: sqlite3.Connection, last_decision_id: int) -> int:
     cursor = conn.execute(
         "INSERT INTO dedup_runs (ran_at, n_records, n_works, n_new_records, n_joined_screened,"
-        " n_queued) VALUES (:at, 0, 0, 0, 0, 0)",
-        {"at": now()},
+        " n_queued, last_decision_id) VALUES (:at, 0, 0, 0, 0, 0, :decision)",
+        {"at": now(), "decision": last_decision_id},
     )
     return int(cursor.lastrowid or 0)
+
+
+def latest_decision_id(store: Store) -> int:
+    row = store.conn.execute("SELECT max(decision_id) FROM dedup_decisions").fetchone()
+    return int(row[0] or 0)
+
+
+def last_run_decision_id(store: Store) -> int | None:
+    """The latest decision the last run respected, or None before the first run."""
+    row = store.conn.execute(
+        "SELECT last_decision_id FROM dedup_runs ORDER BY run_id DESC LIMIT 1"
+    ).fetchone()
+    return int(row[0]) if row else None
 
 
 def finish_run(
