@@ -468,3 +468,20 @@ def test_clusters_partition_records_and_respect_identifiers(
         assert not any(a in ids and b in ids for a, b in separations)
         assert len(cluster.links) == len(cluster.record_ids)
         assert sum(link.rule == "first" for link in cluster.links) == 1
+
+
+def test_kinds_of_item_from_titles() -> None:
+    from rea.dedup.normalize import item_kind
+
+    kinds = {
+        "Correction of scoliosis by posterior fusion": "article",
+        "Correction: Primary care networks in England": "erratum",
+        "Corrigendum to 'Primary care networks'": "erratum",
+        "Retraction of the eyelid in thyroid eye disease": "article",
+        "Retraction notice to: Primary care networks": "retraction",
+        "Expression of concern: Primary care networks": "retraction",
+        "Authors' response": "comment",
+        "Primary care networks in England: reply": "comment",
+        "Comment on: Primary care networks in England": "comment",
+    }
+    assert {t: item_kind(rec(title=t)) for t in kinds} == kinds

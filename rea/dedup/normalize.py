@@ -421,20 +421,25 @@ def is_supplement(value: str) -> bool:
 
 # ---------------------------------------------------------------- kinds of item
 
+_NOTICE_END = r"\s*(?::|\.|-|–|—|\]|\bto\b|\bfor\b|\bnotice\b|\bnote\b|$)"
 _ERRATUM = re.compile(
-    r"^\s*(?:\[?\s*)(?:erratum|errata|corrigendum|corrigenda|correction|publisher\s+correction"
-    r"|author\s+correction|notice\s+of\s+correction)\b",
+    r"^\s*\[?\s*(?:(?:erratum|errata|corrigendum|corrigenda|addendum)\b"
+    r"|(?:publisher['’]?s?\s+|author['’]?s?\s+)?correction"
+    + _NOTICE_END
+    + r"|notice\s+of\s+correction)",
     re.I,
 )
 _RETRACTION = re.compile(
-    r"^\s*(?:\[?\s*)(?:retraction|notice\s+of\s+retraction|retraction\s+notice|withdrawn)\b",
+    r"^\s*\[?\s*(?:(?:retraction|withdrawn|withdrawal)"
+    + _NOTICE_END
+    + r"|notice\s+of\s+retraction|expression\s+of\s+concern)",
     re.I,
 )
 _COMMENT = re.compile(
-    r"^\s*(?:\[?\s*)(?:comments?\s+(?:on|to)\b|commentary\s+on\b|re\s*:|reply\b|in\s+reply\b"
-    r"|response\s+to\b|authors?['’]?\s+reply|author\s+response|letter\s+to\s+the\s+editor"
-    r"|editorial\s+comment)"
-    r"|(?::\s*|\b)(?:reply|author\s+reply|authors['’]?\s+reply|a\s+response)\s*\.?\s*$",
+    r"^\s*\[?\s*(?:comments?\s+(?:on|to)\b|commentary\s+on\b|re\s*:|reply\b|in\s+reply\b"
+    r"|in\s+response\b|response\s+to\b|authors?['’]?\s+(?:reply|response)"
+    r"|letter\s+to\s+the\s+editor|editorial\s+comment)"
+    r"|(?::\s*|\b)(?:reply|authors?['’]?\s+(?:reply|response)|a\s+response)\s*\.?\s*$",
     re.I,
 )
 
