@@ -485,3 +485,23 @@ def test_kinds_of_item_from_titles() -> None:
         "Comment on: Primary care networks in England": "comment",
     }
     assert {t: item_kind(rec(title=t)) for t in kinds} == kinds
+
+
+def test_same_pmid_outweighs_a_typo_in_a_title_number() -> None:
+    a = rec(
+        "pubmed",
+        title="p16INK4a expression does not predict the outcome of CIN 2",
+        pmid="17442024",
+        year=2007,
+        journal="Int J Gynecol Cancer",
+        volume="17",
+        pages="1099-103",
+    )
+    b = variant(
+        a,
+        title="p6INK4a expression does not predict the outcome of CIN 2",
+        provenance=PCN_SCOPUS.provenance,
+    )
+    c = variant(b, pmid="")  # without the PMID the typo is only a reason to ask
+    assert groups([a, b]) == [(1, 2)]
+    assert groups([a, c]) == [(1,), (2,)] and queue([a, c]) == [(1, 2)]

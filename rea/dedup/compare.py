@@ -184,7 +184,10 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
     scores["agree"] = agree
     scores["conflicts"] = conflicts
 
-    # exact keys first
+    # exact keys first: one PMID is one PubMed record, and one DOI one article, whatever a
+    # typo did to a number in the title or to the pages; only the kind of item still vetoes
+    if a.kind == b.kind and (pmid > 0 or (doi > 0 and pmid >= 0 and title >= TITLE_CLOSE)):
+        reasons = [r for r in reasons if not r.startswith(("different numbers", "different pages"))]
     if pmid > 0 and not reasons:
         if title >= 0.5 or mode == "none":
             return Verdict(MERGE, "pmid", scores, (), 3.0 + title)
