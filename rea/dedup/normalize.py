@@ -138,6 +138,10 @@ def title_parts(title: str) -> tuple[str, ...]:
     return tuple(p for p in parts if len(p) >= 20)
 
 
+_THOUSANDS = re.compile(r"\b(\d{1,3}) (\d{3})\b")
+_DIGITS = re.compile(r"\d+")
+
+
 def title_numbers(words: list[str]) -> frozenset[str]:
     """Numbers in a title (digits, and roman numerals after Part/Phase/Type …): Part I ≠ Part II.
 
@@ -146,13 +150,12 @@ def title_numbers(words: list[str]) -> frozenset[str]:
     found: set[str] = set()
     previous = ""
     text = " ".join(words)
-    while True:
-        joined = re.sub(r"\b(\d{1,3}) (\d{3})\b", r"\1\2", text)
-        if joined == text:
-            break
-        text = joined
-    for digits in re.findall(r"\d+", text):
+    while _THOUSANDS.search(text):
+        text = _THOUSANDS.sub(r"\1\2", text)
+    for digits in _DIGITS.findall(text):
         found.add(digits.lstrip("0") or "0")
+    if not _ROMAN.keys() & set(words):
+        return frozenset(found)
     for word in words:
         if word in _ROMAN and (previous in _ROMAN_CONTEXT or (word != "i" and len(word) > 1)):
             found.add(_ROMAN[word])
