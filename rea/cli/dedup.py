@@ -17,8 +17,10 @@ from rea.records import Record
 
 
 def _summary_text(s: use.RunSummary) -> str:
+    older = s.stored_records - s.records
     lines = [
-        f"records: {s.records}",
+        f"records: {s.records}"
+        + (f" (and {older} from earlier runs, linked too)" if older else ""),
         f"works: {s.works}",
         f"duplicates removed: {s.duplicates_removed}",
     ]

@@ -33,6 +33,9 @@ class SourceCount:
 
 @dataclass(frozen=True)
 class RunSummary:
+    """Counts over the review's current records (imports and the latest run of each search);
+    ``stored_records`` also counts the records of earlier runs, which are linked too."""
+
     records: int
     works: int
     new_records: int
@@ -42,6 +45,7 @@ class RunSummary:
     queued: int
     per_source: tuple[SourceCount, ...]
     merged_works: tuple[tuple[int, int], ...] = ()  # (absorbed, survivor) by human decisions
+    stored_records: int = 0
 
     @property
     def duplicates_removed(self) -> int:
@@ -161,17 +165,20 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
             n_joined_screened=joined_screened,
             n_queued=queued,
         )
-    per_source = _per_source([c.record_ids for c in result.clusters], dict(records))
+    current = db.current_record_ids(store)
+    groups = [[r for r in c.record_ids if r in current] for c in result.clusters]
+    groups = [g for g in groups if g]
     return RunSummary(
-        records=len(records),
-        works=len(result.clusters),
+        records=sum(len(g) for g in groups),
+        works=len(groups),
         new_records=new_records,
         new_works=new_works,
         joined_existing=joined_existing,
         joined_screened=joined_screened,
         queued=queued,
-        per_source=per_source,
+        per_source=_per_source(groups, dict(records)),
         merged_works=tuple(merged),
+        stored_records=len(records),
     )
 
 
@@ -193,11 +200,13 @@ def _per_source(
 def _unchanged(
     store: Store, records: list[tuple[int, Record]], existing: dict[int, int]
 ) -> RunSummary:
+    current = db.current_record_ids(store)
     by_work: dict[int, list[int]] = defaultdict(list)
     for rid, _ in records:
-        by_work[existing[rid]].append(rid)
+        if rid in current:
+            by_work[existing[rid]].append(rid)
     return RunSummary(
-        records=len(records),
+        records=sum(len(g) for g in by_work.values()),
         works=len(by_work),
         new_records=0,
         new_works=0,
@@ -205,6 +214,7 @@ def _unchanged(
         joined_screened=0,
         queued=len(db.queue(store)),
         per_source=_per_source(list(by_work.values()), dict(records)),
+        stored_records=len(records),
     )
 
 

@@ -83,6 +83,12 @@ def merged_into(store: Store, work_id: int) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
+def current_record_ids(store: Store) -> set[int]:
+    """Records the review works on (imports, and the latest finished run of each stage x
+    source: the ``current_records`` view); older runs stay stored and linked."""
+    return {int(r[0]) for r in store.conn.execute("SELECT record_id FROM current_records")}
+
+
 def screened_works(store: Store) -> set[int]:
     """Works with at least one screening decision (the screening step's ``decisions`` table)."""
     rows = store.conn.execute("SELECT DISTINCT work_id FROM decisions")
