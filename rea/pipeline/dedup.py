@@ -396,7 +396,14 @@ def export(paths: ReviewPaths, fmt: str, out: Path) -> int:
                 f"{unlinked} record(s) are not grouped into works yet",
                 hint="run `rea dedup` before exporting",
             )
-    works = [WorkRecords(w, tuple(rs)) for w, rs in sorted(by_work.items())]
+        current = db.current_record_ids(store)
+    # works the review works on: with at least one current record (a work known only from an
+    # earlier run of a search is left out); their identifiers come from all their records
+    works = [
+        WorkRecords(w, tuple(rs))
+        for w, rs in sorted(by_work.items())
+        if any(rid in current for rid, _ in rs)
+    ]
     text = ris_text(works) if fmt == "ris" else csv_text(works)
     tmp = out.with_name(out.name + ".tmp")
     try:
