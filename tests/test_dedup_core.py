@@ -505,3 +505,31 @@ def test_same_pmid_outweighs_a_typo_in_a_title_number() -> None:
     c = variant(b, pmid="")  # without the PMID the typo is only a reason to ask
     assert groups([a, b]) == [(1, 2)]
     assert groups([a, c]) == [(1,), (2,)] and queue([a, c]) == [(1, 2)]
+
+
+def test_meeting_items_and_journals() -> None:
+    from rea.dedup.normalize import is_conference
+
+    assert is_conference(rec(journal="IEEE Int. Magn. Conf., INTERMAG"))
+    assert is_conference(rec(journal="Circulation. Conference: American Heart Association's"))
+    assert not is_conference(rec(journal="Proc Natl Acad Sci U S A", pages="1200-1205"))
+    assert not is_conference(rec(journal="Dig Dis Sci", pages="100-108"))
+    # one paper as a meeting item and as a journal article: two reports, nothing to review
+    paper = rec(
+        "scopus",
+        title="Iterative channel detection for bit-patterned media recording",
+        authors=(Author("Kim", "J"),),
+        year=2017,
+        journal="IEEE Transactions on Magnetics",
+        volume="53",
+        doi="10.1109/TMAG.2017.0001",
+    )
+    talk = rec(
+        "scopus",
+        title=paper.title,
+        authors=paper.authors,
+        year=2017,
+        journal="IEEE Int. Magn. Conf., INTERMAG",
+        doi="10.1109/INTMAG.2017.0002",
+    )
+    assert groups([paper, talk]) == [(1,), (2,)] and queue([paper, talk]) == []

@@ -239,8 +239,12 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
         if authors <= 0 and pages <= 0:
             return Verdict(DISTINCT, "fuzzy", scores, ("short title, nothing else",), 0.0)
         strong = False
+    if not venue and (a.conference or b.conference):
+        # a meeting abstract or paper and a report elsewhere (another meeting, a journal): two
+        # reports, whatever the title
+        return Verdict(DISTINCT, "fuzzy", scores, ("a meeting item and another venue",), 0.0)
     if soft:
-        if strong or (title >= TITLE_CLOSE and conflicts == 0):
+        if strong or (title >= TITLE_CLOSE and conflicts == 0 and venue):
             return Verdict(REVIEW, "fuzzy", scores, tuple(soft), 0.0)
         return Verdict(DISTINCT, "veto", scores, tuple(soft), 0.0)
     if title >= TITLE_LOOSE and strong:

@@ -263,8 +263,9 @@ _JOURNAL_STOP = frozenset(
     ]
 )
 _CONFERENCE = re.compile(
-    r"\b(?:conference|congress|meeting|symposium|proceedings|abstracts?|annual\s+scientific"
-    r"|scientific\s+sessions?|workshop|colloquium|supplement)\b",
+    # not "proceedings" alone: Proc Natl Acad Sci and Proc Nutr Soc are journals
+    r"\b(?:conference|congress|meeting|symposium|abstracts?|annual\s+scientific"
+    r"|scientific\s+sessions?|workshop|colloquium|supplement|conf|symp)\b",
     re.I,
 )
 
