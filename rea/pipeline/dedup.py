@@ -20,6 +20,7 @@ from rea.records import Record
 from rea.store import Store, open_store
 from rea.store import dedup as db
 from rea.store.records import StoredRecord, get_record, iter_records
+from rea.store.works import NewLink, link_records
 
 Progress = Callable[[str, int, int], None]
 
@@ -118,6 +119,7 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
     )
     new_records = new_works = joined_existing = joined_screened = 0
     merged: list[tuple[int, int]] = []
+    new_links: list[NewLink] = []
     with store.transaction() as conn:
         run_id = db.start_run(conn, latest)
         for cluster in result.clusters:
@@ -139,19 +141,16 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
                 if link.record_id in existing:
                     continue
                 new_records += 1
-                db.link(
-                    conn,
-                    link.record_id,
-                    work_id,
-                    rule=link.rule,
-                    scores=link.scores,
-                    matched_to=link.matched_to,
-                    run_id=run_id,
+                new_links.append(
+                    NewLink(
+                        link.record_id, work_id, link.rule, link.scores, link.matched_to, run_id
+                    )
                 )
                 if fresh:
                     joined_existing += 1
                     if work_id in screened:
                         joined_screened += 1
+        link_records(conn, new_links)
         queued = db.replace_queue(
             conn,
             (db.QueueRow(q.record_a, q.record_b, q.scores, q.reasons) for q in result.queue),
