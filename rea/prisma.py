@@ -313,9 +313,7 @@ def _fail(
 ) -> PrismaInconsistency:
     ids = sorted(set(works))
     shown = ", ".join(str(w) for w in ids[:20]) + (" …" if len(ids) > 20 else "")
-    return PrismaInconsistency(
-        f"box {box!r}: {what} ({len(ids)} works: {shown})", where=box, hint=hint
-    )
+    return PrismaInconsistency(f"{what} ({len(ids)} works: {shown})", where=box, hint=hint)
 
 
 def _reason_counts(
@@ -335,7 +333,7 @@ def _flow(
     unlinked = [r.record_id for r in records if r.work_id is None]
     if unlinked:
         raise PrismaInconsistency(
-            f"box 'duplicates': {len(unlinked)} records are not linked to a work "
+            f"{len(unlinked)} records are not linked to a work "
             f"(records {', '.join(map(str, unlinked[:20]))})",
             where="duplicates",
             hint="run `rea dedup` first",
@@ -529,12 +527,25 @@ def compute(
     *,
     stages: Sequence[str] | None = None,
     required_reviewers: int = 2,
+    outcomes: Mapping[tuple[int, str], Outcome] | None = None,
+    reason_labels: Mapping[str, str] | None = None,
 ) -> PrismaCounts:
-    """Every flow (one per stage, in ``stages`` order, plus the total), checked."""
+    """Every flow (one per stage, in ``stages`` order, plus the total), checked.
+
+    ``outcomes`` are the final decisions per (work, phase) as the screening rules of the review
+    decide them; without them, :func:`final_outcomes` applies the rule in this module's
+    docstring. ``reason_labels`` turns exclusion reason codes into the words the diagram shows.
+    """
     records = record_rows(store)
-    outcomes = final_outcomes(
-        decision_rows(store), latest_resolutions(store), required_reviewers=required_reviewers
-    )
+    if outcomes is None:
+        outcomes = final_outcomes(
+            decision_rows(store), latest_resolutions(store), required_reviewers=required_reviewers
+        )
+    if reason_labels:
+        labels = reason_labels
+        outcomes = {
+            key: Outcome(o.decision, labels.get(o.reason, o.reason)) for key, o in outcomes.items()
+        }
     retrieval = latest_retrieval(store)
     types = latest_study_types(store)
     found = sorted({r.stage for r in records})
