@@ -232,56 +232,82 @@ def study_type(item: dict[str, object]) -> str:
     return "review" if re.search(r"review|overview|literature", title) else "primary"
 
 
-FULL_TEXT_REASONS = (
-    "not about collaboration between general practices",
-    "commissioning only, no service provision",
-    "not a high-income country",
-    "opinion piece without evidence",
-)
+# Exclusion reason codes of the review's screening.toml (searches/pcn-rea/screening.toml).
+TA_REASON = "not-gp-collaboration"
+FULL_TEXT_REASONS = ("not-gp-collaboration", "commissioning-only", "no-relevant-findings")
+METHODS = {1, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 38, 39, 40, 41, 42, 111, 113, 114, 115}
+
+
+def fold(title: object) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", str(title).lower()).strip()
 
 
 def screening(items: list[dict[str, object]], cited: set[int]) -> None:
-    """Two reviewers (AH, MS); includes are the works Chapter 3 cites as evidence."""
-    methods = {1, 26, 27, 28, 29, 30, 31, 34, 35, 36, 37, 38, 39, 40, 41, 42, 111, 113, 114, 115}
+    """Two reviewers (AH, MS), JS resolving conflicts; includes: the works Chapter 3 cites.
+
+    An item printed twice in the reference list (same title) is one work: both copies carry the
+    decisions of the copy Chapter 3 cites, or of the first.
+    """
+    canonical: dict[str, dict[str, object]] = {}
     for item in items:
-        number = int(item["ref"])  # type: ignore[arg-type]
-        include = number in cited
-        decisions: dict[str, object] = {}
-        if number in methods:
-            ta = ("exclude", "exclude")
-            decisions["title_abstract"] = {"AH": "exclude", "MS": "exclude", "reason": "methods text"}
-        else:
-            conflict = pick(number, "conflict", 12)
-            first = "include"
-            second = "exclude" if conflict else "include"
-            if not include and pick(number, "ta-exclude", 40):
-                first, second = "exclude", ("include" if conflict else "exclude")
-            ta = (first, second)
-            entry: dict[str, object] = {"AH": first, "MS": second}
-            if first != second:
-                entry["resolved"] = "include" if include or pick(number, "res", 50) else "exclude"
-                entry["reason"] = "" if entry["resolved"] == "include" else "off topic"
-            elif first == "exclude":
-                entry["reason"] = "off topic"
-            decisions["title_abstract"] = entry
-        ta_final = decisions["title_abstract"].get("resolved", ta[0])  # type: ignore[union-attr]
-        if ta_final == "include":
-            if not include and pick(number, "not-retrieved", 15):
-                decisions["retrieval"] = "not_retrieved"
-            else:
-                decisions["retrieval"] = "retrieved"
-                if include:
-                    conflict = pick(number, "ft-conflict", 10)
-                    ft: dict[str, object] = {"AH": "include", "MS": "exclude" if conflict else "include"}
-                    if conflict:
-                        ft["resolved"] = "include"
-                        ft["reason"] = ""
-                    decisions["full_text"] = ft
-                    decisions["study_type"] = study_type(item)
-                else:
-                    reason = FULL_TEXT_REASONS[number % len(FULL_TEXT_REASONS)]
-                    decisions["full_text"] = {"AH": "exclude", "MS": "exclude", "reason": reason}
-        item["screening"] = decisions
+        key = fold(item["title"])
+        number = int(item["ref"])  # type: ignore[call-overload]
+        if key in canonical and (number not in cited or int(canonical[key]["ref"]) in cited):  # type: ignore[call-overload]
+            item["same_as"] = canonical[key]["ref"]
+            continue
+        if key in canonical:
+            canonical[key]["same_as"] = number
+        canonical[key] = item
+    by_ref = {int(i["ref"]): i for i in items}  # type: ignore[call-overload]
+    for item in canonical.values():
+        item.pop("same_as", None)
+        item["screening"] = decide(item, cited)
+    for item in items:
+        if "same_as" in item:
+            item["screening"] = by_ref[int(item["same_as"])]["screening"]  # type: ignore[call-overload]
+
+
+def decide(item: dict[str, object], cited: set[int]) -> dict[str, object]:
+    number = int(item["ref"])  # type: ignore[call-overload]
+    include = number in cited
+    decisions: dict[str, object] = {}
+    if number in METHODS:
+        decisions["title_abstract"] = {"AH": "exclude", "MS": "exclude", "reason": TA_REASON}
+        return decisions
+    conflict = pick(number, "conflict", 12)
+    first = "include"
+    second = "exclude" if conflict else "include"
+    if not include and pick(number, "ta-exclude", 40):
+        first, second = "exclude", ("include" if conflict else "exclude")
+    entry: dict[str, object] = {"AH": first, "MS": second}
+    if first != second:
+        entry["resolved"] = "include" if include or pick(number, "res", 50) else "exclude"
+    if "exclude" in (first, second):
+        entry["reason"] = TA_REASON
+    decisions["title_abstract"] = entry
+    if entry.get("resolved", first) != "include":
+        return decisions
+    if not include and pick(number, "not-retrieved", 15):
+        decisions["retrieval"] = "not_retrieved"
+        return decisions
+    decisions["retrieval"] = "retrieved"
+    if include:
+        ft: dict[str, object] = {"AH": "include", "MS": "include"}
+        if pick(number, "ft-conflict", 10):
+            ft = {"AH": "include", "MS": "exclude", "reason": "no-relevant-findings",
+                  "resolved": "include"}
+        decisions["full_text"] = ft
+        decisions["study_type"] = study_type(item)
+        return decisions
+    year = item["year"]
+    if not isinstance(year, int) or not 1998 <= year <= 2018:
+        reason = "outside-dates"
+    elif year <= 2012 and study_type(item) != "review":
+        reason = "not-review-1998-2012"
+    else:
+        reason = FULL_TEXT_REASONS[number % len(FULL_TEXT_REASONS)]
+    decisions["full_text"] = {"AH": "exclude", "MS": "exclude", "reason": reason}
+    return decisions
 
 
 def main() -> int:
