@@ -1,0 +1,102 @@
+"""Use cases of the search strategy: render queries, write them all, lint, show."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rea.config import find_review
+from rea.errors import ConfigError
+from rea.query import DATABASES, Finding, RenderedQuery, Strategy, load_strategy, render
+from rea.query.lint import lint_strategy, lint_text
+
+
+def strategy_of(review: str | Path | None) -> Strategy:
+    """The strategy of the review folder given, or found ($REA_REVIEW, the one in searches/)."""
+    return load_strategy(find_review(review).strategy)
+
+
+def render_query(
+    review: str | Path | None, db: str, stage_id: str, *, review_filter: bool = False
+) -> RenderedQuery:
+    return render(strategy_of(review), db, stage_id, review_filter=review_filter)
+
+
+def render_all(review: str | Path | None, out: Path, *, review_filter: bool = False) -> list[Path]:
+    """Write every stage x database query to ``out/<stage>/<db>.txt`` and the warnings and API
+    parameters of each to ``out/NOTES.md``; returns the files written."""
+    strategy = strategy_of(review)
+    written: list[Path] = []
+    notes = [
+        f"# Rendered queries: {strategy.review_id}",
+        "",
+        "Written by `rea query render --all` from strategy.toml; do not edit by hand.",
+        "Each file holds the query to paste or send; what each database could not express",
+        "exactly is listed here.",
+    ]
+    for stage in strategy.stages:
+        notes += ["", f"## {stage.id}: {stage.label}", ""]
+        for db in DATABASES:
+            query = render(strategy, db, stage.id, review_filter=review_filter)
+            path = out / stage.id / f"{db}.txt"
+            _write(path, query.text + "\n")
+            written.append(path)
+            notes.append(f"### {db} ({stage.id}/{db}.txt)")
+            notes.append("")
+            if query.params:
+                shown = ", ".join(f"{k}={v}" for k, v in query.params.items())
+                notes.append(f"- API parameters sent with the query: {shown}")
+            notes += [f"- {w}" for w in query.warnings] or ["- nothing to note"]
+            notes.append("")
+    notes_path = out / "NOTES.md"
+    _write(notes_path, "\n".join(notes).rstrip() + "\n")
+    written.append(notes_path)
+    return written
+
+
+def _write(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """The findings of a lint run and what they mean for the exit code."""
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        """Warnings not accepted in the strategy's ``[lint] accept`` list."""
+        return sum(f.severity == "warning" and not f.accepted for f in self.findings)
+
+    @property
+    def accepted(self) -> int:
+        return sum(bool(f.accepted) for f in self.findings)
+
+
+def lint(review: str | Path | None = None, *, verbatim: Path | None = None) -> LintReport:
+    """Lint a review's strategy, or a search text file exactly as printed (``verbatim``)."""
+    if verbatim is not None:
+        try:
+            text = verbatim.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the search text: {exc.strerror}", where=str(verbatim)
+            ) from None
+        return LintReport(tuple(lint_text(text, path=verbatim)))
+    return LintReport(tuple(lint_strategy(strategy_of(review))))

@@ -1,0 +1,364 @@
+"""The boolean parser for search text as librarians write it (and as Box 4 prints it).
+
+Syntax:
+
+- terms: bare words (``alliance``, ``network*``, ``super-partnership*``) or phrases in double
+  quotes (``"primary care*"``); ``*`` truncates, inside or outside a phrase;
+- operators ``AND``, ``OR``, ``NOT`` (and ``AND NOT``, read as ``NOT``) in any case;
+- parentheses group.
+
+Precedence, tightest first: ``NOT``, then ``AND``, then ``OR``; operators of equal precedence
+group from the left. So ``a OR b AND c`` means ``a OR (b AND c)`` and ``a AND b NOT c`` means
+``a AND (b NOT c)``. This is Web of Science's order; PubMed reads strictly left to right and Scopus
+binds ``OR`` before ``AND``, which is why every renderer writes its output fully parenthesised and
+the lint ``mixed-operators`` asks for parentheses wherever the databases would disagree.
+
+Two terms side by side with no operator are read as ``AND`` (PubMed, Scopus and Web of Science do
+so) with the warning ``implicit-and``: Ovid reads adjacent words as a phrase.
+
+:func:`parse` raises :class:`rea.errors.StrategyError` at the first error, naming line and column;
+:func:`parse_with_findings` goes on after errors (repairing what it can, e.g. a phrase that lacks
+its opening quote) and returns every error as a :class:`Finding`, so that lints can still run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rea.errors import Location, StrategyError
+from rea.query.ast import Group, Node, Not, Pos, Term
+from rea.query.findings import Finding
+
+OPERATORS = ("AND", "OR", "NOT")
+START = Pos(1, 1)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "(" ")" "AND" "OR" "NOT" "TERM" "EOF"
+    pos: Pos
+    term: Term | None = None
+    text: str = ""
+
+
+class _Positions:
+    """Turns offsets into the text into file positions, given where the text starts in its file."""
+
+    def __init__(self, text: str, origin: Pos) -> None:
+        self.origin = origin
+        self.starts = [0]
+        for i, ch in enumerate(text):
+            if ch == "\n":
+                self.starts.append(i + 1)
+
+    def at(self, offset: int) -> Pos:
+        lo, hi = 0, len(self.starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        column = offset - self.starts[lo] + 1
+        if lo == 0:
+            return Pos(self.origin.line, self.origin.column + column - 1)
+        return Pos(self.origin.line + lo, column)
+
+
+class _Reader:
+    def __init__(self, text: str, origin: Pos, path: str | None) -> None:
+        self.text = text
+        self.path = path
+        self.positions = _Positions(text, origin)
+        self.findings: list[Finding] = []
+
+    def error(self, code: str, message: str, pos: Pos, hint: str | None = None) -> None:
+        self.findings.append(Finding(code, "error", message, pos, self.path, hint))
+
+    def warn(self, code: str, message: str, pos: Pos, hint: str | None = None) -> None:
+        self.findings.append(Finding(code, "warning", message, pos, self.path, hint))
+
+    # -- tokens ------------------------------------------------------------------------------
+    def tokens(self) -> list[Token]:
+        text, at = self.text, self.positions.at
+        out: list[Token] = []
+        i, n = 0, len(text)
+        while i < n:
+            ch = text[i]
+            if ch.isspace():
+                i += 1
+            elif ch in "()":
+                out.append(Token(ch, at(i)))
+                i += 1
+            elif ch == '"':
+                i = self._phrase(i, out)
+            else:
+                j = i
+                while j < n and not text[j].isspace() and text[j] not in '()"':
+                    j += 1
+                word = text[i:j]
+                if word.upper() in OPERATORS:
+                    out.append(Token(word.upper(), at(i), text=word))
+                else:
+                    out.append(Token("TERM", at(i), Term((word,), False, at(i)), word))
+                if j < n and text[j] == '"':
+                    self._stray_closing_quote(j, out)
+                    j += 1
+                i = j
+        out.append(Token("EOF", at(n)))
+        return self._merge_and_not(out)
+
+    def _phrase(self, i: int, out: list[Token]) -> int:
+        text, at = self.text, self.positions.at
+        end = text.find('"', i + 1)
+        line_end = text.find("\n", i)
+        line_end = len(text) if line_end == -1 else line_end
+        if end == -1 or end > line_end:
+            self.error(
+                "unbalanced-quote",
+                "this quote is never closed on its line",
+                at(i),
+                hint="add the closing double quote at the end of the phrase",
+            )
+            words = tuple(text[i + 1 : line_end].split())
+            if words:
+                out.append(Token("TERM", at(i), Term(words, True, at(i)), text[i:line_end]))
+            return line_end
+        words = tuple(text[i + 1 : end].split())
+        if not words:
+            self.error("empty-phrase", "empty phrase", at(i), hint="remove the empty quotes")
+        else:
+            out.append(Token("TERM", at(i), Term(words, True, at(i)), text[i : end + 1]))
+        return end + 1
+
+    def _stray_closing_quote(self, j: int, out: list[Token]) -> None:
+        """A quote glued to the end of a word closes a phrase whose opening quote is missing."""
+        k = len(out)
+        while k > 0 and out[k - 1].kind == "TERM" and not out[k - 1].term.quoted:  # type: ignore[union-attr]
+            k -= 1
+        words = tuple(w for tok in out[k:] for w in tok.term.words)  # type: ignore[union-attr]
+        start = out[k].pos
+        self.error(
+            "unbalanced-quote",
+            f"closing quote without an opening quote (after {' '.join(words)})",
+            self.positions.at(j),
+            hint=f'write "{" ".join(words)}" with both quotes',
+        )
+        del out[k:]
+        out.append(Token("TERM", start, Term(words, True, start), " ".join(words)))
+
+    @staticmethod
+    def _merge_and_not(tokens: list[Token]) -> list[Token]:
+        merged: list[Token] = []
+        for tok in tokens:
+            if tok.kind == "NOT" and merged and merged[-1].kind == "AND":
+                merged[-1] = Token("NOT", merged[-1].pos, text=f"{merged[-1].text} {tok.text}")
+            else:
+                merged.append(tok)
+        return merged
+
+
+class _Parser:
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader
+        self.tokens = reader.tokens()
+        self.i = 0
+        # AND / NOT chains written without parentheses: id(node) -> position of the operator
+        self.bare: dict[int, Pos] = {}
+
+    def peek(self) -> Token:
+        return self.tokens[self.i]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.i]
+        if tok.kind != "EOF":
+            self.i += 1
+        return tok
+
+    def parse(self) -> Node | None:
+        parts: list[Node] = []
+        node = self.parse_or()
+        if node is not None:
+            parts.append(node)
+        while self.peek().kind != "EOF":
+            tok = self.advance()
+            if tok.kind == ")":
+                self.reader.error("unbalanced-parenthesis", "this ) has no matching (", tok.pos)
+            else:
+                self.reader.error("syntax", f"unexpected {tok.text or tok.kind}", tok.pos)
+            node = self.parse_or()
+            if node is not None:
+                parts.append(node)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else Group("OR", tuple(parts), parts[0].pos)
+
+    def parse_or(self) -> Node | None:
+        first = self.parse_and()
+        children = [first] if first is not None else []
+        start = self.peek().pos if first is None else first.pos
+        while self.peek().kind == "OR":
+            op = self.advance()
+            if not children:
+                self.reader.error("missing-operand", "OR has nothing on its left", op.pos)
+            right = self.parse_and()
+            if right is None:
+                self._missing_right(op)
+            else:
+                children.append(right)
+        if not children:
+            return None
+        if len(children) > 1:
+            for child in children:
+                if id(child) in self.bare:
+                    self.reader.warn(
+                        "mixed-operators",
+                        "OR mixed with AND or NOT without parentheses",
+                        self.bare[id(child)],
+                        hint="add parentheses: PubMed reads left to right, Scopus does OR first, "
+                        "Web of Science does NOT and AND first",
+                    )
+        return children[0] if len(children) == 1 else Group("OR", tuple(children), start)
+
+    def parse_and(self) -> Node | None:
+        first = self.parse_not()
+        children = [first] if first is not None else []
+        start = self.peek().pos if first is None else first.pos
+        operator: Pos | None = self.bare.get(id(first)) if first is not None else None
+        while True:
+            tok = self.peek()
+            if tok.kind == "AND":
+                operator = operator or tok.pos
+                self.advance()
+                if not children:
+                    self.reader.error("missing-operand", "AND has nothing on its left", tok.pos)
+                right = self.parse_not()
+                if right is None:
+                    self._missing_right(tok)
+                else:
+                    children.append(right)
+            elif tok.kind in ("TERM", "(") and children:
+                operator = operator or tok.pos
+                self.reader.warn(
+                    "implicit-and",
+                    "no operator between two terms; read as AND",
+                    tok.pos,
+                    hint="write AND, or quote the words if they are a phrase "
+                    "(Ovid reads adjacent words as a phrase)",
+                )
+                right = self.parse_not()
+                if right is not None:
+                    children.append(right)
+            else:
+                break
+        if not children:
+            return None
+        if len(children) == 1:
+            return children[0]
+        node = Group("AND", tuple(children), start)
+        if operator is not None:
+            self.bare[id(node)] = operator
+        return node
+
+    def parse_not(self) -> Node | None:
+        left = self.parse_primary()
+        while self.peek().kind == "NOT":
+            op = self.advance()
+            right = self.parse_primary()
+            if left is None:
+                self.reader.error(
+                    "missing-operand",
+                    "NOT has nothing on its left",
+                    op.pos,
+                    hint="write the terms to keep, then NOT and the terms to exclude",
+                )
+                left = right
+            elif right is None:
+                self._missing_right(op)
+            else:
+                left = Not(left, right, left.pos)
+                self.bare[id(left)] = op.pos
+        return left
+
+    def parse_primary(self) -> Node | None:
+        tok = self.peek()
+        if tok.kind == "TERM":
+            self.advance()
+            return tok.term
+        if tok.kind == "(":
+            self.advance()
+            inner = self.parse_or()
+            close = self.peek()
+            if close.kind == ")":
+                self.advance()
+                if inner is None:
+                    self.reader.error(
+                        "empty-group", "empty group ()", tok.pos, hint="remove it or add terms"
+                    )
+                    return None
+            elif close.kind == "EOF":
+                self.reader.error(
+                    "unbalanced-parenthesis",
+                    "this ( is never closed",
+                    tok.pos,
+                    hint="add the missing )",
+                )
+            else:
+                self.reader.error(
+                    "syntax",
+                    f"expected ) to close the ( at {tok.pos}, found {close.text or close.kind}",
+                    close.pos,
+                )
+            if inner is not None:
+                self.bare.pop(id(inner), None)
+            if isinstance(inner, Group):
+                return Group(inner.op, inner.children, tok.pos)
+            return inner
+        return None
+
+    def _missing_right(self, op: Token) -> None:
+        found = self.peek()
+        what = "the end of the text" if found.kind == "EOF" else (found.text or found.kind)
+        self.reader.error(
+            "missing-operand",
+            f"{op.text.upper() or op.kind} needs a term or a group after it, found {what}",
+            op.pos,
+        )
+
+
+def parse_with_findings(
+    text: str, *, path: str | Path | None = None, origin: Pos = START
+) -> tuple[Node | None, list[Finding]]:
+    """Parse ``text``, going on after errors; returns the tree (None if nothing could be read)
+    and every error and parser warning as :class:`Finding` (errors have severity ``error``).
+
+    ``origin`` is where ``text`` starts in ``path`` so that positions are file positions.
+    """
+    reader = _Reader(text, origin, str(path) if path is not None else None)
+    parser = _Parser(reader)
+    node = parser.parse()
+    if node is None and not any(f.severity == "error" for f in reader.findings):
+        reader.error("empty-group", "the search text is empty", origin)
+    return node, sorted(reader.findings, key=lambda f: f.pos or Pos(0, 0))
+
+
+def parse(text: str, *, path: str | Path | None = None, origin: Pos = START) -> Node:
+    """Parse ``text`` into a tree; raises :class:`StrategyError` at the first error."""
+    node, findings = parse_with_findings(text, path=path, origin=origin)
+    for finding in findings:
+        if finding.severity == "error":
+            raise _as_error(finding)
+    assert node is not None
+    return node
+
+
+def _as_error(finding: Finding) -> StrategyError:
+    pos = finding.pos
+    return StrategyError(
+        finding.message,
+        where=Location(
+            finding.path or "<text>", pos.line if pos else None, pos.column if pos else None
+        ),
+        hint=finding.hint,
+    )
