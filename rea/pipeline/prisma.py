@@ -1,0 +1,143 @@
+"""Use cases: the PRISMA 2020 numbers of a review, and its report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rea import __version__
+from rea.config import ReviewPaths
+from rea.prisma import PrismaCounts, compute, to_template_csv
+from rea.query import load_strategy, render
+from rea.query.lint import lint_strategy
+from rea.report import QueryView, ReferenceView, ReportContext, ReportFiles, format_reference
+from rea.report import write_report as write_report_files
+from rea.store import open_store
+from rea.store.prisma import latest_study_types, run_rows, snapshot_rows, work_summaries
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    """What the PRISMA counts and the report need to know of the strategy."""
+
+    review_id: str
+    title: str
+    prospero: str
+    stages: tuple[str, ...]
+    stage_labels: dict[str, str]
+    strategy_text: str
+    queries: tuple[QueryView, ...]
+    warnings: tuple[str, ...]
+
+
+def strategy_info(paths: ReviewPaths) -> StrategyInfo:
+    """The review's strategy as the report shows it: title, stages, each rendered query."""
+    strategy = load_strategy(paths.strategy)
+    queries = []
+    warnings: list[str] = [str(f) for f in lint_strategy(strategy)]
+    for stage in strategy.stages:
+        for db in (*strategy.api_sources, *strategy.import_sources):
+            rendered = render(strategy, db, stage.id)
+            queries.append(
+                QueryView(db=db, stage=stage.id, text=rendered.text, warnings=rendered.warnings)
+            )
+    return StrategyInfo(
+        review_id=strategy.review_id,
+        title=strategy.title,
+        prospero=strategy.prospero or "",
+        stages=tuple(s.id for s in strategy.stages),
+        stage_labels={s.id: s.label for s in strategy.stages},
+        strategy_text=paths.strategy.read_text(encoding="utf-8"),
+        queries=tuple(queries),
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
+
+
+def prisma_counts(paths: ReviewPaths, *, required_reviewers: int = 2) -> PrismaCounts:
+    """Every PRISMA flow of the review (one per stage, plus the total), checked."""
+    info = strategy_info(paths)
+    with open_store(paths.store, create=False) as store:
+        return compute(store, stages=info.stages, required_reviewers=required_reviewers)
+
+
+def write_csv(counts: PrismaCounts, path: Path, *, flow: str = "total") -> Path:
+    """The PRISMA2020-template CSV of one flow (default: the total)."""
+    text = to_template_csv(counts.flow(flow))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def build_report(
+    paths: ReviewPaths,
+    out_dir: Path | None = None,
+    *,
+    notes: tuple[str, ...] = (),
+    required_reviewers: int = 2,
+) -> ReportFiles:
+    """Write the review's HTML report and its SVG flow diagrams; returns their paths."""
+    info = strategy_info(paths)
+    with open_store(paths.store, create=False) as store:
+        counts = compute(store, stages=info.stages, required_reviewers=required_reviewers)
+        included = counts.total.works.get("included", [])
+        types = latest_study_types(store)
+        grouped: dict[str, list[ReferenceView]] = defaultdict(list)
+        for summary in sorted(
+            work_summaries(store, included),
+            key=lambda s: ([a[0].lower() for a in s.authors[:1]], s.year or 0, s.title),
+        ):
+            citation = format_reference(
+                summary.authors,
+                summary.title,
+                summary.journal,
+                summary.year,
+                summary.volume,
+                summary.issue,
+                summary.pages,
+                summary.doi,
+            )
+            view = ReferenceView(summary.work_id, citation, summary.doi, summary.url)
+            grouped[types.get(summary.work_id, "unclassified")].append(view)
+        order = ("review", "primary", "grey", "unclassified")
+        included_views = {k: tuple(grouped[k]) for k in order if grouped.get(k)}
+        snapshots = snapshot_rows(store)
+        runs = run_rows(store)
+    run_dates = {r.run_id: r.started_at for r in runs}
+    queries = []
+    for q in info.queries:
+        mine = [s for s in snapshots if s.source == q.db and s.stage == q.stage]
+        origins = tuple(dict.fromkeys(s.origin for s in mine))
+        queries.append(
+            QueryView(
+                db=q.db,
+                stage=q.stage,
+                text=q.text,
+                warnings=q.warnings,
+                runs=origins,
+                run_dates=tuple(
+                    dict.fromkeys(run_dates[o][:10] for o in origins if o in run_dates)
+                ),
+                hits=sum(s.n_records for s in mine) if mine else None,
+            )
+        )
+    context = ReportContext(
+        review_id=info.review_id,
+        title=info.title,
+        prospero=info.prospero,
+        rea_version=__version__,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        flows=[f.as_dict() for f in counts.flows()],
+        stage_labels=info.stage_labels,
+        total_rule=counts.rule,
+        strategy_text=info.strategy_text,
+        queries=tuple(queries),
+        lint_warnings=info.warnings,
+        agreement=[a.as_dict() for a in counts.agreement],
+        included=included_views,
+        runs=[r.__dict__ for r in runs],
+        snapshots=[s.__dict__ for s in snapshots],
+        notes=notes,
+    )
+    return write_report_files(context, out_dir or paths.report)
