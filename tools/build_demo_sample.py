@@ -522,57 +522,70 @@ def wos_export(items: list[dict[str, object]], extra: str) -> str:
     return body + "\nEF\n"
 
 
-def medline_export(items: list[dict[str, object]]) -> str:
+def ovid_export(items: list[dict[str, object]]) -> str:
+    """Ovid MEDLINE in Ovid's tagged export format (``<N>`` then ``TAG - value`` lines)."""
     out = []
-    for item in items:
-        out.append(f"PMID- {pmid(item)}")
+    for n, item in enumerate(items, start=1):
+        out.append(f"<{n}>")
+        out.append("VN  - Ovid Technologies")
+        out.append("DB  - Ovid MEDLINE(R) ALL")
+        out.append(f"AN  - {pmid(item)}")
         out.append(f"TI  - {item['title']}.")
         for f, g in item["authors"]:  # type: ignore[attr-defined]
-            out.append(f"AU  - {f} {g}".rstrip())
-        out.append("LA  - eng")
+            out.append(f"FA  - {f}, {g}".rstrip(", "))
+        source = f"{item['journal']}. {item['volume']}, {item['pages']}, {item['year']}."
+        out.append(f"SO  - {source.replace(' , ', ' ').replace(', ,', ',')}")
+        out.append(f"JN  - {item['journal']}")
+        if item["volume"]:
+            out.append(f"VO  - {item['volume']}")
+        if item["pages"]:
+            out.append(f"PG  - {item['pages']}")
+        out.append(f"YR  - {item['year']}")
+        out.append("LG  - English")
         out.append(
             "PT  - " + ("Review" if "review" in str(item["title"]).lower() else "Journal Article")
         )
-        out.append(f"DP  - {item['year']}")
-        out.append(f"TA  - {item['journal']}")
-        out.append(f"JT  - {item['journal']}")
-        if item["volume"]:
-            out.append(f"VI  - {item['volume']}")
-        if item["pages"]:
-            out.append(f"PG  - {item['pages']}")
         if item["doi"]:
-            out.append(f"AID - {item['doi']} [doi]")
-        out.append(
-            f"SO  - {item['journal']}. {item['year']};{item['volume']}:{item['pages']}.".replace(
-                ";:", "."
-            )
-        )
-        out.append("DB  - Ovid MEDLINE(R)")
+            out.append(f"DO  - https://dx.doi.org/{item['doi']}")
+        out.append(f"UI  - {pmid(item)}")
         out.append("")
     return "\n".join(out)
 
 
-def grey_csv(items: list[dict[str, object]], path: Path, source_field: bool) -> None:
+GREY_SOURCES = ("gponline", "pulse", "hsj")
+FOUND_VIA = {
+    "gponline": "GPOnline search, January 2018 to April 2019",
+    "pulse": "Pulse search, January 2018 to April 2019",
+    "hsj": "Health Service Journal search, January 2018 to April 2019",
+    "citation_searching": "forward and backward citation searching of included studies",
+}
+
+
+def grey_csv(items: list[dict[str, object]], path: Path, source: str) -> None:
+    """rea's grey-literature CSV template (docs/sources.md)."""
     import csv
 
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        header = ["source", "title", "authors", "year", "publisher", "journal", "doi", "url"]
-        writer.writerow(header if source_field else header[1:])
+        writer.writerow(["title", "authors", "organisation", "year", "url", "doi", "type",
+                         "found_via", "notes"])
         for item in items:
-            row = [
-                "; ".join(f"{f} {g}".strip() for f, g in item["authors"]),  # type: ignore[attr-defined]
-                item["year"] or "",
-                item.get("publisher", ""),
-                item["journal"],
-                item["doi"],
-                item["url"],
-            ]
-            row.insert(0, item["title"])
-            if source_field:
-                own = [s for s in item["sources"] if s in ("gponline", "pulse", "hsj")]  # type: ignore[attr-defined]
-                row.insert(0, own[0])
-            writer.writerow(row)
+            kind = "journal article" if item["kind"] == "article" else "report"
+            if source in ("pulse", "hsj", "gponline") and item["ref"] in NEWS:
+                kind = "news item"
+            writer.writerow(
+                [
+                    item["title"],
+                    "; ".join(f"{f}, {g}".rstrip(", ") for f, g in item["authors"]),  # type: ignore[attr-defined]
+                    item.get("publisher", "") or item["journal"],
+                    item["year"] or "",
+                    item["url"],
+                    item["doi"],
+                    kind,
+                    FOUND_VIA[source],
+                    f"reference {item['ref']} of the report",
+                ]
+            )
 
 
 def write_formats(items: list[dict[str, object]]) -> None:
@@ -593,13 +606,15 @@ def write_formats(items: list[dict[str, object]]) -> None:
             encoding="utf-8",
         )
         (folder / "ovid-medline.txt").write_text(
-            medline_export(found_by(items, "ovid", stage)), encoding="utf-8"
+            ovid_export(found_by(items, "ovid", stage)), encoding="utf-8"
         )
-        grey = [
-            i for i in items if i["stage"] == stage and set(i["sources"]) & {"gponline", "pulse", "hsj"}  # type: ignore[arg-type]
-        ]
-        grey_csv(grey, folder / "grey-literature.csv", source_field=True)
-        grey_csv(found_by(items, "citation_searching", stage), folder / "citation-searching.csv", False)
+        for source in (*GREY_SOURCES, "citation_searching"):
+            found = found_by(items, source, stage)
+            target = folder / f"{source.replace('_', '-')}.csv"
+            if found:
+                grey_csv(found, target, source)
+            else:
+                target.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
