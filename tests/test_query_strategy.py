@@ -85,3 +85,61 @@ def test_dropping_a_term_the_strategy_lacks_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL + 'drop_terms = ["reviews*"]\n')
     with pytest.raises(StrategyError, match="drops 'reviews\\*'"):
         load_strategy(path)
+
+
+def test_the_documented_example_strategy_works(tmp_path: Path) -> None:
+    from rea.query import render
+    from rea.query.lint import lint_strategy
+    from tests.helpers import REPO
+
+    doc = (REPO / "docs" / "query.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    strategy = load_strategy(write(tmp_path, example))
+    assert [s.id for s in strategy.stages] == ["2000-2015-reviews", "2016-2024-all"]
+    assert "virtual ward*" in strategy.terms("2016-2024-all")
+    assert "systematic review*" not in strategy.terms("2016-2024-all")
+    assert "systematic review*" in strategy.terms("2000-2015-reviews")
+    for db in ("pubmed", "scopus", "wos", "ovid"):
+        assert render(strategy, db, "2016-2024-all").text
+    findings = lint_strategy(strategy)
+    assert [(f.code, f.term, bool(f.accepted)) for f in findings] == [
+        ("subsumed-term", "remote monitoring programme*", True)
+    ]
+
+
+def test_a_newer_format_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "format = 2\n" + MINIMAL)
+    with pytest.raises(StrategyError, match="format 2") as info:
+        load_strategy(path)
+    assert str(info.value.where) == f"{path}:1:1"
+
+
+def test_an_empty_language_list_means_no_language_limit(tmp_path: Path) -> None:
+    from rea.query import render
+
+    strategy = load_strategy(write(tmp_path, MINIMAL + "languages = []\n"))
+    assert strategy.stage("all").languages == ()
+    assert "[la]" not in render(strategy, "pubmed", "all").text
+    assert "LANGUAGE(" not in render(strategy, "scopus", "all").text
+    assert "language" not in render(strategy, "ovid", "all").text
+    default = load_strategy(write(tmp_path, MINIMAL, "default.toml"))
+    assert default.stage("all").languages == ("english",)
+
+
+@pytest.mark.parametrize(
+    ("value", "line", "column"),
+    [
+        ('text = "\\"a b\\" OR (c"', 6, 20),  # escapes in a basic string
+        ('text = """\n\\"a b\\" OR (c\n"""', 7, 12),  # and in a multi-line one
+        ("text = '''\n\"a b\" OR (c\n'''", 7, 10),  # a literal string needs no escapes
+    ],
+)
+def test_positions_are_exact_in_every_kind_of_toml_string(
+    tmp_path: Path, value: str, line: int, column: int
+) -> None:
+    text = MINIMAL.replace("text = '''\"primary care*\" OR GP*'''", value)
+    path = write(tmp_path, text)
+    with pytest.raises(StrategyError, match="never closed") as info:
+        load_strategy(path)
+    assert str(info.value.where) == f"{path}:{line}:{column}"
+    assert path.read_text(encoding="utf-8").splitlines()[line - 1][column - 1] == "("

@@ -53,7 +53,18 @@ def render_all(review: str | Path | None, out: Path, *, review_filter: bool = Fa
     notes_path = out / "NOTES.md"
     _write(notes_path, "\n".join(notes).rstrip() + "\n")
     written.append(notes_path)
+    _remove_stale(out, written)
     return written
+
+
+def _remove_stale(out: Path, written: list[Path]) -> None:
+    """Remove rendered files of stages no longer in the strategy (only ``<stage>/<db>.txt``)."""
+    keep = {p.resolve() for p in written}
+    for path in out.glob("*/*.txt"):
+        if path.stem in DATABASES and path.resolve() not in keep:
+            path.unlink()
+            if not any(path.parent.iterdir()):
+                path.parent.rmdir()
 
 
 def _write(path: Path, text: str) -> None:

@@ -33,14 +33,16 @@ SHORT_STEM = 4
 #   must be the last word in the phrase." PubMed truncates only at the end of a word.
 #   https://pubmed.ncbi.nlm.nih.gov/help/#truncating-search-terms
 # - Web of Science: "At least three characters must precede the wildcard in Title and Topic
-#   searches"; left-hand truncation needs three characters after the wildcard.
-#   https://webofscience.help.clarivate.com/en-us/Content/wildcards.htm (formerly
-#   images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html)
-# - Ovid: truncation symbols may be used anywhere except as the first character; * and $
-#   truncate at the end of a word (# and ? are the in-word wildcards).
+#   searches"; left-hand truncation needs three characters after the wildcard; very broad
+#   truncation "may return incomplete results (or no results)".
+#   images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html and
+#   images.webofknowledge.com/data/WOKRS529MR9/help/CCC/hs_topic.html
+# - Ovid: truncation and wildcard symbols "can be used anywhere in your search term, except as
+#   the first character"; * and $ truncate at the end of a word, # and ? are in-word wildcards.
 #   https://ciap.health.nsw.gov.au/training/ebp-learning-modules/module3/truncation-wildcards-and-phrases-on-ovid-databases.html
-# - Scopus: * may stand at the start, inside or at the end of a word, also inside loose phrases.
-#   https://service.elsevier.com/app/answers/detail/a_id/11213/supporthub/scopus/ (search tips)
+# - Scopus: * may stand inside a word (h*emoglobin) and in loose phrases ("wind turbine*"), and
+#   at the start of a word (*behavio*). help.scopus.com/robo/projects/schelp/h_srchtips.htm,
+#   https://library-guides.ucl.ac.uk/scopus/search-techniques, libguides.oulu.fi Scopus guide
 DB_RULES = {
     "pubmed": {"min_stem": 4, "leading": False, "inner": False, "phrase_last_only": True},
     "wos": {"min_stem": 3, "leading": True, "inner": True, "phrase_last_only": False},
@@ -247,6 +249,31 @@ def lint_databases(terms: Iterable[Term], dbs: Sequence[str], path: str | None) 
     return out
 
 
+FOREIGN = set("[]{}=?#$")
+
+
+def lint_foreign_syntax(terms: Iterable[Term], path: str | None) -> list[Finding]:
+    """Field tags or wildcards of one database written into a term (``covid[tiab]``, ``wom?n``)."""
+    out: list[Finding] = []
+    for term in terms:
+        odd = sorted({ch for ch in term.text if ch in FOREIGN})
+        if odd:
+            out.append(
+                Finding(
+                    "foreign-syntax",
+                    "warning",
+                    f"{term.written()} contains {' '.join(odd)}: database syntax inside a term is "
+                    "searched as text by the other databases",
+                    term.pos,
+                    path,
+                    hint="write plain terms with * truncation; rea adds each database's field "
+                    "tags and syntax",
+                    term=term.text,
+                )
+            )
+    return out
+
+
 def lint_tree(
     node: Node, *, path: str | None = None, dbs: Sequence[str] = tuple(DB_RULES)
 ) -> list[Finding]:
@@ -258,6 +285,7 @@ def lint_tree(
         + lint_subsumed(groups, path)
         + lint_inconsistent(groups, path)
         + lint_short_stems(terms, path)
+        + lint_foreign_syntax(terms, path)
         + lint_databases(terms, dbs, path)
     )
 
@@ -296,7 +324,8 @@ def lint_strategy_tree(
         groups += own
         terms = iter_terms(node)
         out += lint_duplicates(own, where) + lint_subsumed(own, where)
-        out += lint_short_stems(terms, where) + lint_databases(terms, dbs, where)
+        out += lint_short_stems(terms, where) + lint_foreign_syntax(terms, where)
+        out += lint_databases(terms, dbs, where)
     out += lint_inconsistent(groups, path)
     return sort_findings(out)
 
@@ -312,6 +341,21 @@ def lint_strategy(strategy: Strategy) -> list[Finding]:
     for stage in strategy.stages:
         trees += [(node, path) for _, node in stage.add_terms]
     findings = list(strategy.findings) + lint_strategy_tree(trees, dbs or DATABASES)
+    if strategy.expression is not None:
+        used = {t.text for t in iter_terms(strategy.expression)}
+        findings += [
+            Finding(
+                "unused-block",
+                "warning",
+                f"block {block.name!r} is not used in [query] expression",
+                block.pos,
+                path,
+                hint="add it to the expression or remove it",
+                term=block.name,
+            )
+            for block in strategy.blocks
+            if block.name not in used
+        ]
     return sort_findings(_accept(f, strategy) for f in findings)
 
 

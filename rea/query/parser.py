@@ -23,6 +23,7 @@ its opening quote) and returns every error as a :class:`Finding`, so that lints 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,23 +37,27 @@ START = Pos(1, 1)
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "(" ")" "AND" "OR" "NOT" "TERM" "EOF"
+    kind: str  # "(" ")" "AND" "OR" "NOT" "TERM" "EMPTY" (an empty phrase) "EOF"
     pos: Pos
     term: Term | None = None
     text: str = ""
 
 
 class _Positions:
-    """Turns offsets into the text into file positions, given where the text starts in its file."""
+    """Turns offsets into the text into file positions, given where the text starts in its file
+    (or, for text that was decoded from escapes, the file position of every character)."""
 
-    def __init__(self, text: str, origin: Pos) -> None:
+    def __init__(self, text: str, origin: Pos, places: Sequence[Pos] | None = None) -> None:
         self.origin = origin
+        self.places = places if places is not None and len(places) == len(text) + 1 else None
         self.starts = [0]
         for i, ch in enumerate(text):
             if ch == "\n":
                 self.starts.append(i + 1)
 
     def at(self, offset: int) -> Pos:
+        if self.places is not None:
+            return self.places[min(offset, len(self.places) - 1)]
         lo, hi = 0, len(self.starts) - 1
         while lo < hi:
             mid = (lo + hi + 1) // 2
@@ -67,10 +72,12 @@ class _Positions:
 
 
 class _Reader:
-    def __init__(self, text: str, origin: Pos, path: str | None) -> None:
+    def __init__(
+        self, text: str, origin: Pos, path: str | None, places: Sequence[Pos] | None = None
+    ) -> None:
         self.text = text
         self.path = path
-        self.positions = _Positions(text, origin)
+        self.positions = _Positions(text, origin, places)
         self.findings: list[Finding] = []
 
     def error(self, code: str, message: str, pos: Pos, hint: str | None = None) -> None:
@@ -128,6 +135,7 @@ class _Reader:
         words = tuple(text[i + 1 : end].split())
         if not words:
             self.error("empty-phrase", "empty phrase", at(i), hint="remove the empty quotes")
+            out.append(Token("EMPTY", at(i)))
         else:
             out.append(Token("TERM", at(i), Term(words, True, at(i)), text[i : end + 1]))
         return end + 1
@@ -167,6 +175,9 @@ class _Parser:
         # AND / NOT chains written without parentheses: id(node) -> position of the operator
         self.bare: dict[int, Pos] = {}
 
+    def _errors(self) -> int:
+        return sum(f.severity == "error" for f in self.reader.findings)
+
     def peek(self) -> Token:
         return self.tokens[self.i]
 
@@ -183,7 +194,9 @@ class _Parser:
             parts.append(node)
         while self.peek().kind != "EOF":
             tok = self.advance()
-            if tok.kind == ")":
+            if tok.kind == "EMPTY":
+                pass
+            elif tok.kind == ")":
                 self.reader.error("unbalanced-parenthesis", "this ) has no matching (", tok.pos)
             else:
                 self.reader.error("syntax", f"unexpected {tok.text or tok.kind}", tok.pos)
@@ -202,9 +215,10 @@ class _Parser:
             op = self.advance()
             if not children:
                 self.reader.error("missing-operand", "OR has nothing on its left", op.pos)
+            before = self._errors()
             right = self.parse_and()
             if right is None:
-                self._missing_right(op)
+                self._missing_right(op, before)
             else:
                 children.append(right)
         if not children:
@@ -233,9 +247,10 @@ class _Parser:
                 self.advance()
                 if not children:
                     self.reader.error("missing-operand", "AND has nothing on its left", tok.pos)
+                before = self._errors()
                 right = self.parse_not()
                 if right is None:
-                    self._missing_right(tok)
+                    self._missing_right(tok, before)
                 else:
                     children.append(right)
             elif tok.kind in ("TERM", "(") and children:
@@ -265,6 +280,7 @@ class _Parser:
         left = self.parse_primary()
         while self.peek().kind == "NOT":
             op = self.advance()
+            before = self._errors()
             right = self.parse_primary()
             if left is None:
                 self.reader.error(
@@ -275,7 +291,7 @@ class _Parser:
                 )
                 left = right
             elif right is None:
-                self._missing_right(op)
+                self._missing_right(op, before)
             else:
                 left = Not(left, right, left.pos)
                 self.bare[id(left)] = op.pos
@@ -283,6 +299,9 @@ class _Parser:
 
     def parse_primary(self) -> Node | None:
         tok = self.peek()
+        if tok.kind == "EMPTY":  # already reported by the tokenizer
+            self.advance()
+            return None
         if tok.kind == "TERM":
             self.advance()
             return tok.term
@@ -317,7 +336,11 @@ class _Parser:
             return inner
         return None
 
-    def _missing_right(self, op: Token) -> None:
+    def _missing_right(self, op: Token, errors_before: int) -> None:
+        """Report an operator without a right operand, unless that operand's own error (an empty
+        group or phrase) was reported already."""
+        if self._errors() > errors_before or self.tokens[self.i - 1].kind == "EMPTY":
+            return
         found = self.peek()
         what = "the end of the text" if found.kind == "EOF" else (found.text or found.kind)
         self.reader.error(
@@ -328,14 +351,20 @@ class _Parser:
 
 
 def parse_with_findings(
-    text: str, *, path: str | Path | None = None, origin: Pos = START
+    text: str,
+    *,
+    path: str | Path | None = None,
+    origin: Pos = START,
+    places: Sequence[Pos] | None = None,
 ) -> tuple[Node | None, list[Finding]]:
     """Parse ``text``, going on after errors; returns the tree (None if nothing could be read)
     and every error and parser warning as :class:`Finding` (errors have severity ``error``).
 
-    ``origin`` is where ``text`` starts in ``path`` so that positions are file positions.
+    ``origin`` is where ``text`` starts in ``path`` so that positions are file positions;
+    ``places`` (one position per character, plus one for the end) replaces it for text decoded
+    from escapes.
     """
-    reader = _Reader(text, origin, str(path) if path is not None else None)
+    reader = _Reader(text, origin, str(path) if path is not None else None, places)
     parser = _Parser(reader)
     node = parser.parse()
     if node is None and not any(f.severity == "error" for f in reader.findings):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,6 +24,8 @@ from rea.query.tomlpos import TomlPositions
 
 #: Databases rea renders queries for.
 DATABASES = ("pubmed", "scopus", "wos", "ovid")
+#: The version of the strategy file format this code reads.
+FORMAT = 1
 #: Which fields the terms are searched in.
 FIELDS = ("title_abstract", "title_abstract_keywords")
 
@@ -126,33 +128,30 @@ class Strategy:
 
 
 # -- resolving a stage -------------------------------------------------------------------------
-def _drop(node: Node, keys: frozenset[str]) -> Node | None:
-    """The tree without the terms in ``keys``; groups left empty disappear."""
+def _map_terms(node: Node, change: Callable[[Term], Node | None]) -> Node | None:
+    """The tree with each term replaced by ``change(term)``; a term mapped to None is removed,
+    and groups left empty disappear (a NOT whose right side is gone keeps its left side)."""
     if isinstance(node, Term):
-        return None if node.key in keys else node
+        return change(node)
     if isinstance(node, Group):
-        kept = [c for c in (_drop(child, keys) for child in node.children) if c is not None]
+        kept = [c for c in (_map_terms(child, change) for child in node.children) if c]
         if not kept:
             return None
         return kept[0] if len(kept) == 1 else Group(node.op, tuple(kept), node.pos)
-    left, right = _drop(node.left, keys), _drop(node.right, keys)
+    left, right = _map_terms(node.left, change), _map_terms(node.right, change)
     if left is None:
         return None
     return left if right is None else Not(left, right, node.pos)
+
+
+def _drop(node: Node, keys: frozenset[str]) -> Node | None:
+    """The tree without the terms in ``keys``."""
+    return _map_terms(node, lambda term: None if term.key in keys else term)
 
 
 def _substitute(node: Node, blocks: Mapping[str, Node | None]) -> Node | None:
-    if isinstance(node, Term):
-        return blocks[node.text]
-    if isinstance(node, Group):
-        kept = [c for c in (_substitute(ch, blocks) for ch in node.children) if c is not None]
-        if not kept:
-            return None
-        return kept[0] if len(kept) == 1 else Group(node.op, tuple(kept), node.pos)
-    left, right = _substitute(node.left, blocks), _substitute(node.right, blocks)
-    if left is None:
-        return None
-    return left if right is None else Not(left, right, node.pos)
+    """The expression over block names with each name replaced by its block's tree."""
+    return _map_terms(node, lambda term: blocks[term.text])
 
 
 def _or(a: Node, b: Node) -> Node:
@@ -238,12 +237,11 @@ class _Loader:
 
     def strings(self, data: Mapping[str, Any], table: str, key: str, i: int = 0) -> tuple[str, ...]:
         value = data.get(key, [])
+        shown = "[[stages]]" if table == "stages" else f"[{table}]"
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(
-                f"[{table}] {key} must be a list of strings", self.pos.key(table, key, i)
-            )
+            raise self.fail(f"{shown} {key} must be a list of strings", self.pos.key(table, key, i))
         if len(set(value)) != len(value):
-            raise self.fail(f"[{table}] {key} names an item twice", self.pos.key(table, key, i))
+            raise self.fail(f"{shown} {key} names an item twice", self.pos.key(table, key, i))
         return tuple(value)
 
     def boolean(self, value: Any, table: str, key: str, i: int = 0) -> Node:
@@ -251,7 +249,8 @@ class _Loader:
         if not isinstance(value, str):
             raise self.fail(f"[{table}] {key} must be a string", self.pos.key(table, key, i))
         origin = self.pos.value(table, key, i) or Pos(1, 1)
-        node, findings = parse_with_findings(value, path=self.path, origin=origin)
+        places = self.pos.basic_string_map(origin, value)
+        node, findings = parse_with_findings(value, path=self.path, origin=origin, places=places)
         for finding in findings:
             if finding.severity == "error":
                 raise self.fail(f"[{table}] {key}: {finding.message}", finding.pos, finding.hint)
@@ -286,6 +285,12 @@ class _Loader:
     def day(self, data: Mapping[str, Any], key: str, i: int) -> date:
         value = data.get(key)
         at = self.pos.key("stages", key, i)
+        if value is None:
+            raise self.fail(
+                f"[[stages]] {data.get('id', i + 1)!s}: {key} is missing",
+                self.pos.table("stages", i),
+                hint=f"add e.g. {key} = 1998-01-01",
+            )
         if isinstance(value, str):
             try:
                 value = date.fromisoformat(value)
@@ -310,6 +315,13 @@ class _Loader:
             what = _TOML_AT.sub("", message)
             raise self.fail(f"not valid TOML: {what}", at) from None
         self.check_keys(data, _TOP_KEYS, "")
+        version = data.get("format", FORMAT)
+        if version != FORMAT:
+            raise self.fail(
+                f"strategy format {version!r} is not one this rea reads (format {FORMAT})",
+                self.pos.key("", "format"),
+                hint="upgrade rea, or write format = 1",
+            )
 
         review = data.get("review")
         if not isinstance(review, dict):
@@ -349,7 +361,11 @@ class _Loader:
                 f"[filters] fields must be one of {', '.join(FIELDS)}",
                 self.pos.key("filters", "fields"),
             )
-        languages = self.strings(filters_data, "filters", "languages") or ("english",)
+        languages = (
+            self.strings(filters_data, "filters", "languages")
+            if "languages" in filters_data
+            else ("english",)
+        )
         filters = Filters(
             fields=fields,
             scopus_subject_areas=self.strings(filters_data, "filters", "scopus_subject_areas"),
@@ -509,7 +525,11 @@ class _Loader:
                     label=str(label),
                     date_from=date_from,
                     date_to=date_to,
-                    languages=self.strings(body, "stages", "languages", i) or languages,
+                    languages=(
+                        self.strings(body, "stages", "languages", i)
+                        if "languages" in body
+                        else languages
+                    ),
                     drop_terms=self.strings(body, "stages", "drop_terms", i),
                     drop_blocks=drop_blocks,
                     add_terms=tuple(added),

@@ -87,6 +87,49 @@ class TomlPositions:
             return Pos(i + 1, col + 2)
         return Pos(i + 1, col + 1)
 
+    def basic_string_map(self, start: Pos, value: str) -> list[Pos] | None:
+        """For a basic (double-quoted) string whose text starts at ``start``: the file position of
+        each character of the decoded ``value`` (escapes such as ``\\"`` take two or more
+        characters in the file). None if the string is not basic or cannot be followed."""
+        line, col = start.line - 1, start.column - 1
+        if line >= len(self.lines):
+            return None
+        before = self.lines[line][:col] if col > 0 else self.lines[line - 1] + "\n"
+        if not before.rstrip("\n").endswith('"'):
+            return None
+        out: list[Pos] = []
+        k = 0
+        while k < len(value):
+            if line >= len(self.lines):
+                return None
+            text = self.lines[line]
+            if col >= len(text):  # end of a line inside a multi-line string
+                if value[k] != "\n":
+                    return None
+                out.append(Pos(line + 1, col + 1))
+                line, col, k = line + 1, 0, k + 1
+                continue
+            ch = text[col]
+            if ch == "\\":
+                nxt = text[col + 1] if col + 1 < len(text) else ""
+                if nxt == "" or nxt.isspace():  # line-ending backslash: skip to next non-space
+                    line, col = line + 1, 0
+                    while line < len(self.lines) and not self.lines[line][col:].strip():
+                        line += 1
+                    if line < len(self.lines):
+                        col = len(self.lines[line]) - len(self.lines[line].lstrip())
+                    continue
+                width = {"u": 6, "U": 10}.get(nxt, 2)
+                out.append(Pos(line + 1, col + 1))
+                col, k = col + width, k + 1
+                continue
+            if ch != value[k]:
+                return None
+            out.append(Pos(line + 1, col + 1))
+            col, k = col + 1, k + 1
+        out.append(Pos(line + 1, col + 1))
+        return out
+
     def strings_in_array(self, table: str, key: str, index: int = 0) -> list[Pos]:
         """Positions inside each string of an array value, in order (single-line strings)."""
         found = self._key_line(table, key, index)

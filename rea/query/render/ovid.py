@@ -1,9 +1,12 @@
 """Ovid MEDLINE: numbered search lines, ``.ti,ab.``, ``$`` truncation, ``limit`` lines.
 
-Rules, from Ovid's help (https://resourcecenter.ovid.com/site/help/documentation/ospa/en/Content/
-syntax.htm "Advanced Search Techniques"; Ovid syntax help "Truncation and Wild Cards"; the NSW CIAP
-guide to Ovid truncation and phrases, https://ciap.health.nsw.gov.au/training/ebp-learning-modules/
-module3/truncation-wildcards-and-phrases-on-ovid-databases.html):
+Rules, from Ovid's help (resourcecenter.ovid.com/site/help/documentation/ospa/en/Content/
+syntax.htm "Advanced Search Techniques": ``term.xy,yz.``; Ovid's command-line syntax help
+"Truncation and Wild Cards" and "..L/n yr=x", mirrored at zatoka.icm.edu.pl/OVIDWEB/
+ovidweb.cgi?HC=syntax; Jefferson's Ovid guide, jeffline.tju.edu/AISR/Forum/03/01/articles/
+ovid.html, on adjacent words as phrases; the NSW CIAP guide to Ovid truncation and phrases,
+https://ciap.health.nsw.gov.au/training/ebp-learning-modules/module3/
+truncation-wildcards-and-phrases-on-ovid-databases.html):
 - ``term.ti,ab.`` searches a word or phrase in title and abstract; ``(a or b).ti,ab.`` a group.
 - Words typed side by side are searched as a phrase, without quotes; quotes are needed only when
   a phrase contains an operator word (and, or, not, adj, near, with, same).

@@ -5,7 +5,9 @@ Rules, from the PubMed User Guide (https://pubmed.ncbi.nlm.nih.gov/help/):
   (#using-search-field-tags, #tiab). Each term is tagged on its own.
 - A phrase with a truncated last word is written in quotes with the tag: ``"primary care*"[tiab]``;
   "At least four characters must be provided in the truncated term"; "The truncated term must be
-  the last word in the phrase" (#truncating-search-terms).
+  the last word in the phrase" (#truncating-search-terms). The legacy PubMed searched only the
+  first 600 variants of a truncated term; the current PubMed has no such limit (University of
+  Hawaii PubMed guide, guides.library.manoa.hawaii.edu/pubmed/truncation; NLM PubMed tutorial).
 - Quoted phrases are looked up in PubMed's phrase index; a phrase not in it is reported as not
   found (#phrase-index, #quoted-phrase-not-found).
 - "PubMed processes searches in a left-to-right sequence" (#combining-with-boolean-operators):
@@ -13,7 +15,8 @@ Rules, from the PubMed User Guide (https://pubmed.ncbi.nlm.nih.gov/help/):
 - Date ranges: ``"1998/01/01"[dp] : "2012/12/31"[dp]`` (#date-search-range), publication date
   including print and electronic dates. The same range goes to E-utilities ESearch as
   ``datetype=pdat&mindate=…&maxdate=…``.
-- Language ``english[la]`` (#la); publication type ``review[pt]`` (#pt, #publication-types).
+- Language ``english[la]`` and publication type ``review[pt]`` are PubMed search field tags
+  (#search-tags, #publication-types).
 """
 
 from __future__ import annotations

@@ -11,8 +11,12 @@ schema.elsevier.com/dtds/document/bkapi/search/SCOPUSSearchTips.htm; help.scopus
 - Words side by side without an operator are ANDed.
 - Precedence is OR, then AND, then AND NOT ("AND NOT ... should be used at the end"): the output
   is fully parenthesised and NOT is written ``AND NOT``.
-- ``PUBYEAR > 1997 AND PUBYEAR < 2013`` limits by whole publication years; ``LANGUAGE(english)``;
-  ``SUBJAREA(MEDI OR SOCI ...)`` by the four-letter subject area codes; ``DOCTYPE(re)`` reviews.
+- ``PUBYEAR > 1997 AND PUBYEAR < 2013`` limits by whole publication years (PUBYEAR takes > < =
+  or AFT/BEF/IS); ``LANGUAGE(english)``; ``SUBJAREA(MEDI OR SOCI ...)`` by the 27 four-letter
+  subject area codes (MEDI, SOCI, NURS, MULT, HEAL among them); ``DOCTYPE(re)`` reviews. These
+  field codes are Scopus advanced search's; the pages read for them were Scopus query examples
+  (e.g. github.com/muschellij2/rscopus/issues/50, github.com/troettge/Transparency-Ling/issues/3)
+  rather than Elsevier's field-code list, which the reference library did not hold.
 """
 
 from __future__ import annotations

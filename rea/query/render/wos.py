@@ -1,8 +1,8 @@
 """Web of Science Core Collection advanced search: ``TI=``/``AB=``, ``PY=``, ``LA=``.
 
-Rules, from the Web of Science help (https://webofscience.help.clarivate.com/en-us/Content/
-search-rules.htm, .../wildcards.htm, .../advanced-search.htm; older pages at
-images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html and hs_topic.html):
+Rules, from the Web of Science help (https://webofscience.help.clarivate.com/Content/
+search-rules.htm; images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html;
+images.webofknowledge.com/data/WOKRS529MR9/help/CCC/hs_topic.html):
 - ``TS=`` (Topic) searches title, abstract, author keywords and Keywords Plus; the review
   searched titles and abstracts, so rea writes ``TI=(…) OR AB=(…)`` for each group of terms
   (a term in the title and another in the abstract still match, as in a title/abstract field).
@@ -36,6 +36,7 @@ EDITION_NAMES = {
     "ESCI": "Emerging Sources Citation Index (ESCI)",
 }
 OPERATOR_LIMIT = 49
+OPERATOR_WORDS = {"NEAR", "SAME"}
 
 
 def _terms_only(node: Node) -> bool:
@@ -44,6 +45,23 @@ def _terms_only(node: Node) -> bool:
         and node.op == "OR"
         and all(isinstance(c, Term) for c in node.children)
     )
+
+
+def _wrapped(text: str) -> bool:
+    """Is the whole text one parenthesised unit (its first ``(`` closed by its last ``)``)?"""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth, quoted = 0, False
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth == 0 and i < len(text) - 1:
+                return False
+    return True
 
 
 def render(strategy: Strategy, stage: Stage, options: Options) -> RenderedQuery:
@@ -61,12 +79,18 @@ def render(strategy: Strategy, stage: Stage, options: Options) -> RenderedQuery:
                 'quoted terms are searched without lemmatization ("general practice" does not '
                 'find "general practices"), as Web of Science documents for quotation marks'
             )
+        if not quoted and (text.upper() in OPERATOR_WORDS or text.upper().startswith("NEAR/")):
+            quoted = True  # a bare NEAR or SAME would be read as an operator
         return f'"{text}"' if quoted else text
 
     tree = strategy.query(stage.id)
     if fields == "title_abstract_keywords":
         body = f"TS=({join(tree, term)})"
     else:
+        notes.add(
+            "searched in titles (TI=) and abstracts (AB=), as the strategy asks; TS= (Topic) "
+            "would also search author keywords and Keywords Plus"
+        )
 
         def fielded(node: Node) -> str:
             if _terms_only(node):
@@ -79,11 +103,9 @@ def render(strategy: Strategy, stage: Stage, options: Options) -> RenderedQuery:
             return f"({fielded(node.left)} NOT {fielded(node.right)})"
 
         body = fielded(tree)
-        if body.startswith("((") and body.endswith("))"):
-            body = body[1:-1]
     first, last = whole_years(stage, "wos", notes)
     years = f"{first}" if first == last else f"{first}-{last}"
-    parts = [f"({body})", f"PY=({years})"]
+    parts = [body if _wrapped(body) else f"({body})", f"PY=({years})"]
     languages = [lang.capitalize() for lang in stage.languages]
     if languages:
         parts.append(f"LA=({' OR '.join(languages)})")

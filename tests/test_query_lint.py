@@ -1,0 +1,127 @@
+"""Lints: the printed Box 4's defects at their exact places, and the rules on small cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rea.query import Term, load_strategy, parse
+from rea.query.lint import lint_strategy, lint_text, subsumes, unsupported
+from tests.query_support import MINIMAL, STRATEGY, VERBATIM, write
+
+
+def test_verbatim_box4_findings_at_their_positions() -> None:
+    findings = lint_text(VERBATIM.read_text(encoding="utf-8"), path=VERBATIM)
+    got = [(str(f.pos), f.code, f.db, f.term) for f in findings]
+    assert got == [
+        ("1:70", "short-stem", None, "GP*"),
+        ("1:70", "unsupported", "pubmed", "GP*"),
+        ("1:70", "unsupported", "wos", "GP*"),
+        ("1:122", "duplicate-term", None, "primary care*"),
+        ("3:31", "subsumed-term", None, "primary care network*"),
+        ("3:341", "short-stem", None, "valu*"),
+        ("3:365", "short-stem", None, "cost*"),
+        ("7:61", "inconsistent-term", None, "network"),
+        ("7:275", "duplicate-term", None, "cooperat*"),
+        ("7:374", "short-stem", None, "GP*"),
+        ("7:374", "unsupported", "pubmed", "GP*"),
+        ("7:374", "unsupported", "wos", "GP*"),
+        ("7:400", "unbalanced-quote", None, None),
+        ("7:425", "duplicate-term", None, "primary care*"),
+        ("7:472", "subsumed-term", None, "economies of scope"),
+        ("7:521", "short-stem", None, "cost*"),
+    ]
+    assert all(f.path == str(VERBATIM) for f in findings)
+    # each position points at the term in the file
+    lines = VERBATIM.read_text(encoding="utf-8").splitlines()
+    for finding in findings:
+        assert finding.pos is not None
+        at = lines[finding.pos.line - 1][finding.pos.column - 1 :]
+        if finding.term:
+            assert at.lstrip('"').lower().startswith(finding.term.lower()), finding
+    assert [f.severity for f in findings].count("error") == 1
+
+
+def test_inconsistent_term_names_the_other_spelling() -> None:
+    findings = lint_text(VERBATIM.read_text(encoding="utf-8"))
+    message = next(f.message for f in findings if f.code == "inconsistent-term")
+    assert message == '"network" here, but network* at 3:58 in a group with the same terms'
+
+
+@pytest.mark.parametrize(
+    ("general", "specific", "expected"),
+    [
+        ("network*", '"primary care network*"', True),
+        ('"primary care*"', '"primary care network*"', True),
+        ('"scope"', '"economies of scope"', True),
+        ('"at scale"', '"economies at scale*"', False),  # scale* finds more than scale
+        ("network", "network*", False),
+        ("network*", "networking", True),
+        ('"primary care"', '"primary health care"', False),
+        ("cost*", "cost*", False),  # the same term is a duplicate, not subsumed
+    ],
+)
+def test_subsumption(general: str, specific: str, expected: bool) -> None:
+    g, s = parse(general), parse(specific)
+    assert isinstance(g, Term) and isinstance(s, Term)
+    assert subsumes(g, s) is expected
+
+
+@pytest.mark.parametrize(
+    ("term", "db", "problem"),
+    [
+        ("GP*", "pubmed", "at least 4 characters"),
+        ("GP*", "wos", "at least 3 characters"),
+        ("GP*", "scopus", None),
+        ("GP*", "ovid", None),
+        ("*oxide", "pubmed", "start of a word"),
+        ("*oxide", "ovid", "start of a word"),
+        ("*oxide", "wos", None),
+        ('"breast* feeding"', "pubmed", "last word of a phrase"),
+        ("organi*ation", "pubmed", "end of a word"),
+        ("organi*ation", "scopus", None),
+        ("cost*", "pubmed", None),
+    ],
+)
+def test_database_rules(term: str, db: str, problem: str | None) -> None:
+    node = parse(term)
+    assert isinstance(node, Term)
+    found = unsupported(node, db)
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0]
+
+
+def test_shipped_strategy_findings_are_all_accepted_with_reasons() -> None:
+    findings = lint_strategy(load_strategy(STRATEGY))
+    assert findings, "the printed terms have known findings"
+    assert all(f.accepted for f in findings)
+    assert {f.code for f in findings} == {"short-stem", "unsupported", "subsumed-term"}
+    lines = STRATEGY.read_text(encoding="utf-8").splitlines()
+    for finding in findings:
+        assert finding.pos is not None and finding.term is not None
+        at = lines[finding.pos.line - 1][finding.pos.column - 1 :]
+        assert at.lstrip('"').startswith(finding.term), finding
+
+
+def test_acceptance_matches_code_and_term_only(tmp_path: Path) -> None:
+    text = MINIMAL.replace("GP*", "GP* OR GP*") + (
+        '\n[lint]\naccept = [{ code = "short-stem", term = "GP*", reason = "wanted" }]\n'
+    )
+    findings = lint_strategy(load_strategy(write(tmp_path, text)))
+    short = [f for f in findings if f.code == "short-stem"]
+    dupes = [f for f in findings if f.code == "duplicate-term"]
+    assert short and all(f.accepted == "wanted" for f in short)
+    assert dupes and not any(f.accepted for f in dupes)
+    assert str(dupes[0].pos) == "6:37"
+
+
+def test_unused_block_and_foreign_syntax(tmp_path: Path) -> None:
+    text = MINIMAL.replace('terms = ["network*", "alliance"]', 'terms = ["covid[tiab]"]')
+    text = text.replace('expression = "a AND b"', 'expression = "a"')
+    findings = lint_strategy(load_strategy(write(tmp_path, text)))
+    got = {(f.code, str(f.pos)) for f in findings}
+    assert ("unused-block", "8:1") in got
+    assert ("foreign-syntax", "9:11") in got
