@@ -24,6 +24,7 @@ def expected_numbers(flow: dict[str, Any]) -> dict[str, int]:
     )
     out = {
         "database_results": ident["databases_total"],
+        "register_results": 0,
         "duplicates": ident["duplicates"],
         "excluded_automatic": ident["excluded_automatic"],
         "excluded_other": ident["excluded_other"],

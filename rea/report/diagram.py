@@ -174,6 +174,7 @@ def flow_svg(flow: Mapping[str, Any], *, title: str = "") -> str:
     db_lines += [
         _n(f"database:{k}", _label(k), int(v), indent=True) for k, v in ident["databases"].items()
     ]
+    db_lines.append(_n("register_results", "Registers", int(ident.get("registers_total", 0))))
     removed = [
         Line("Records removed before screening:", bold=True),
         _n("duplicates", "Duplicate records removed", int(ident["duplicates"])),

@@ -187,6 +187,7 @@ class SnapshotRow:
     snapshot: str
     sha256: str
     n_records: int
+    at: str  # when the run started or the file was imported
 
 
 def snapshot_rows(store: Store) -> list[SnapshotRow]:
@@ -194,9 +195,11 @@ def snapshot_rows(store: Store) -> list[SnapshotRow]:
     rows = store.conn.execute(
         "SELECT r.source, r.stage, coalesce(r.run_id, i.path, '') AS origin,"
         " coalesce(r.snapshot, i.path, '') AS snapshot,"
-        " coalesce(r.snapshot_sha256, i.sha256, '') AS sha256, count(*) AS n"
+        " coalesce(r.snapshot_sha256, i.sha256, '') AS sha256, count(*) AS n,"
+        " coalesce(u.started_at, i.imported_at, '') AS at"
         " FROM records r LEFT JOIN imports i ON i.import_id = r.import_id"
-        " GROUP BY r.source, r.stage, origin, snapshot, sha256"
+        " LEFT JOIN runs u ON u.run_id = r.run_id"
+        " GROUP BY r.source, r.stage, origin, snapshot, sha256, at"
         " ORDER BY r.stage, r.source, snapshot"
     ).fetchall()
     return [
@@ -207,6 +210,44 @@ def snapshot_rows(store: Store) -> list[SnapshotRow]:
             str(r["snapshot"]),
             str(r["sha256"]),
             int(r["n"]),
+            str(r["at"]),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class RecordKeys:
+    """The identifiers of a record that tell which known item it is (used by the demo)."""
+
+    record_id: int
+    work_id: int | None
+    source: str
+    pmid: str
+    doi: str
+    eid: str
+    wos_ut: str
+    title: str
+    year: int | None
+
+
+def record_keys(store: Store) -> list[RecordKeys]:
+    rows = store.conn.execute(
+        "SELECT r.record_id, rw.work_id, r.source, r.pmid, r.doi, r.eid, r.wos_ut, r.title, r.year"
+        " FROM records r LEFT JOIN record_work rw ON rw.record_id = r.record_id"
+        " ORDER BY r.record_id"
+    ).fetchall()
+    return [
+        RecordKeys(
+            record_id=int(r["record_id"]),
+            work_id=None if r["work_id"] is None else int(r["work_id"]),
+            source=str(r["source"]),
+            pmid=str(r["pmid"]),
+            doi=str(r["doi"]),
+            eid=str(r["eid"]),
+            wos_ut=str(r["wos_ut"]),
+            title=str(r["title"]),
+            year=None if r["year"] is None else int(r["year"]),
         )
         for r in rows
     ]
