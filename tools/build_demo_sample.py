@@ -243,7 +243,8 @@ def fold(title: object) -> str:
 
 
 def screening(items: list[dict[str, object]], cited: set[int]) -> None:
-    """Two reviewers (AH, MS), JS resolving conflicts; includes: the works Chapter 3 cites.
+    """Two screeners ("first" and "second": the first two screeners of the phase in the review's
+    screening.toml) and its adjudicator resolving conflicts; includes: the works Chapter 3 cites.
 
     An item printed twice in the reference list (same title) is one work: both copies carry the
     decisions of the copy Chapter 3 cites, or of the first.
@@ -272,14 +273,14 @@ def decide(item: dict[str, object], cited: set[int]) -> dict[str, object]:
     include = number in cited
     decisions: dict[str, object] = {}
     if number in METHODS:
-        decisions["title_abstract"] = {"AH": "exclude", "MS": "exclude", "reason": TA_REASON}
+        decisions["title_abstract"] = {"first": "exclude", "second": "exclude", "reason": TA_REASON}
         return decisions
     conflict = pick(number, "conflict", 12)
     first = "include"
     second = "exclude" if conflict else "include"
     if not include and pick(number, "ta-exclude", 40):
         first, second = "exclude", ("include" if conflict else "exclude")
-    entry: dict[str, object] = {"AH": first, "MS": second}
+    entry: dict[str, object] = {"first": first, "second": second}
     if first != second:
         entry["resolved"] = "include" if include or pick(number, "res", 50) else "exclude"
     if "exclude" in (first, second):
@@ -292,9 +293,9 @@ def decide(item: dict[str, object], cited: set[int]) -> dict[str, object]:
         return decisions
     decisions["retrieval"] = "retrieved"
     if include:
-        ft: dict[str, object] = {"AH": "include", "MS": "include"}
+        ft: dict[str, object] = {"first": "include", "second": "include"}
         if pick(number, "ft-conflict", 10):
-            ft = {"AH": "include", "MS": "exclude", "reason": "no-relevant-findings",
+            ft = {"first": "include", "second": "exclude", "reason": "no-relevant-findings",
                   "resolved": "include"}
         decisions["full_text"] = ft
         decisions["study_type"] = study_type(item)
@@ -306,7 +307,7 @@ def decide(item: dict[str, object], cited: set[int]) -> dict[str, object]:
         reason = "not-review-1998-2012"
     else:
         reason = FULL_TEXT_REASONS[number % len(FULL_TEXT_REASONS)]
-    decisions["full_text"] = {"AH": "exclude", "MS": "exclude", "reason": reason}
+    decisions["full_text"] = {"first": "exclude", "second": "exclude", "reason": reason}
     return decisions
 
 
