@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import unquote
 
 
 class SourceKind(StrEnum):
@@ -97,6 +98,8 @@ def normalize_doi(value: str | None) -> str:
     if not value:
         return ""
     text = value.strip()
+    if "%" in text:
+        text = unquote(text)  # URL forms: 10.1016/S0025-7753%2817%2930624-3
     text = _DOI_PREFIX.sub("", text).strip()
     match = re.search(r"10\.\d{4,9}/\S+", text)
     if not match:
@@ -134,3 +137,54 @@ def fold_text(value: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[^\w\s]|_", " ", text.lower())
     return " ".join(text.split())
+
+
+_INITIALS = re.compile(r"^(?:[A-Z]\.?\s?-?){1,4}$")
+_RUN_TOGETHER = re.compile(r"\s*(.+?)\s+((?:[A-Z]\.\s?-?)+)")
+
+
+def parse_author(text: str) -> Author | None:
+    """One author from ``Surname, Given``, ``Surname I.``, ``Surname IJ`` or ``Given Surname``."""
+    text = " ".join(text.replace("\u00a0", " ").split()).strip(" ;")
+    if not text:
+        return None
+    if "," in text:
+        family, given = (part.strip() for part in text.split(",", 1))
+        return Author(family=family or given, given=given if family else "")
+    words = text.split(" ")
+    if len(words) == 1:
+        return Author(family=text)
+    cut = len(words)
+    while cut > 1 and _INITIALS.fullmatch(words[cut - 1]) and words[cut - 1].isupper():
+        cut -= 1
+    if cut < len(words):
+        return Author(family=" ".join(words[:cut]), given=" ".join(words[cut:]))
+    if all(_INITIALS.fullmatch(w) for w in words[:-1]) or words[0][:1].isupper():
+        return Author(family=words[-1], given=" ".join(words[:-1]))
+    return Author(family=text)
+
+
+def split_authors(value: str | None) -> tuple[Author, ...]:
+    """Authors from one string in the forms exports use.
+
+    ``Surname, I and Surname, I`` (BibTeX), ``Surname I; Surname I`` (RIS/WoS/Scopus),
+    ``Surname I, Surname I`` (PubMed AU list) and the run-together EndNote form
+    ``Adeli K.Lewis G. F.`` (no separator between authors).
+    """
+    if not value:
+        return ()
+    text = " ".join(value.split())
+    if " and " in text:
+        parts = text.split(" and ")
+    elif ";" in text:
+        parts = text.split(";")
+    elif re.search(r"\.[A-Z][a-z]", text):
+        parts = [f"{m.group(1)} {m.group(2)}" for m in _RUN_TOGETHER.finditer(text)]
+    elif "," in text and all(
+        len(p.split()) >= 2 and _INITIALS.fullmatch(p.split()[-1]) for p in text.split(",")
+    ):
+        parts = text.split(",")
+    else:
+        parts = [text]
+    authors = (parse_author(p) for p in parts)
+    return tuple(a for a in authors if a is not None)

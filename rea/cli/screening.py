@@ -1,9 +1,320 @@
-"""CLI commands: screening."""
+"""CLI commands: screening (rea screen, decide, conflicts, resolve, fulltext, study-type)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
 import click
+
+from rea.cli.options import json_option, resolve_review, review_option
+from rea.errors import ScreeningError
+from rea.pipeline import screening as pipeline
+from rea.screening import Phase, PhaseStats, term_pattern
+
+PHASES = click.Choice([p.value for p in Phase])
+
+
+def _phase(value: str | None) -> Phase | None:
+    return Phase(value) if value else None
+
+
+def _print_stats(found: list[PhaseStats]) -> None:
+    for ps in found:
+        click.echo(f"{ps.phase.label}: {ps.works} works", nl=False)
+        click.echo(
+            f" · included {ps.included} · excluded {ps.excluded} · pending {ps.pending}"
+            f" · conflicts {ps.conflicts} · resolved {ps.resolved}"
+            f" · double-screened {ps.double_screened}"
+        )
+        if not ps.works:
+            click.echo("")
+            continue
+        header = ("reviewer", "assigned", "screened", "include", "exclude", "maybe", "remaining")
+        click.echo("  " + "".join(f"{h:>10}" for h in (*header, "conflicts")))
+        for r in ps.reviewers:
+            values = (r.reviewer, r.assigned, r.screened, r.included, r.excluded, r.maybe,
+                      r.remaining, r.conflicts)  # fmt: skip
+            click.echo("  " + "".join(f"{v!s:>10}" for v in values))
+        for a in ps.agreement:
+            kappa = "n/a" if a.kappa is None else f"{a.kappa:.2f}"
+            agreed = "n/a" if a.observed is None else f"{100 * a.observed:.0f}%"
+            click.echo(f"  kappa {a.a}–{a.b}: {kappa} (agreement {agreed} on {a.n} works)")
+        click.echo("")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the `rea` group."""
+
+    @group.group(
+        "screen",
+        invoke_without_command=True,
+        epilog="""\b
+Example:
+  rea screen --phase title_abstract --reviewer JS
+  rea screen stats
+  rea screen export --reviewer JS --out js.csv""",
+    )
+    @review_option
+    @click.option("--phase", type=PHASES, default=Phase.TITLE_ABSTRACT.value, show_default=True)
+    @click.option("--reviewer", metavar="NAME", help="Who is screening (as in screening.toml).")
+    @click.pass_context
+    def screen(ctx: click.Context, review: str | None, phase: str, reviewer: str | None) -> None:
+        """Screen works one at a time in the terminal, one key per decision.
+
+        Keys: i include, e exclude (then pick a reason), m maybe, n note, u undo,
+        s skip, ? help (with the eligibility criteria), q quit. Every decision is stored as
+        soon as its key is pressed.
+        """
+        if ctx.invoked_subcommand is not None:
+            return
+        if not reviewer:
+            raise click.UsageError("say who is screening: --reviewer NAME")
+        if not sys.stdin.isatty() or not sys.stdout.isatty():
+            raise ScreeningError(
+                "rea screen needs a terminal",
+                hint="without one use rea decide, or rea screen export / import",
+            )
+        from rea.cli.screen_tui import run_screen
+
+        context = pipeline.open_screen(resolve_review(review), Phase(phase), reviewer)
+        try:
+            if context.warning:
+                click.echo(f"Warning: {context.warning}", err=True)
+            run_screen(context, term_pattern(context.terms))
+            s = context.session
+            click.echo(f"{s.reviewer}: {s.done} of {s.total} screened at {s.phase.label}.")
+        finally:
+            context.close()
+
+    @screen.command(
+        "stats",
+        epilog="""\b
+Example:
+  rea screen stats
+  rea screen stats --json""",
+    )
+    @review_option
+    @json_option
+    def screen_stats(review: str | None, as_json: bool) -> None:
+        """Progress and agreement per phase and reviewer: screened, included, excluded, maybe,
+        remaining, conflicts, and Cohen's kappa for each pair of reviewers."""
+        found = pipeline.screening_stats(resolve_review(review))
+        if as_json:
+            data = [
+                {
+                    **{k: v for k, v in asdict(ps).items() if k not in ("reviewers", "agreement")},
+                    "phase": ps.phase.value,
+                    "reviewers": [{**asdict(r), "remaining": r.remaining} for r in ps.reviewers],
+                    "agreement": [asdict(a) for a in ps.agreement],
+                }
+                for ps in found
+            ]
+            click.echo(json.dumps(data, indent=2))
+            return
+        _print_stats(found)
+
+    @screen.command(
+        "export",
+        epilog="""\b
+Example:
+  rea screen export --out decisions.csv
+  rea screen export --phase title_abstract --reviewer JS --out js.csv""",
+    )
+    @review_option
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write to FILE instead of stdout.",
+    )
+    @click.option("--phase", type=PHASES, default=None, help="Only this phase.")
+    @click.option(
+        "--reviewer",
+        metavar="NAME",
+        default=None,
+        help="Only this reviewer's works and own decisions (blank ones to fill in).",
+    )
+    def screen_export(
+        review: str | None, out: Path | None, phase: str | None, reviewer: str | None
+    ) -> None:
+        """Write decisions as CSV. With --reviewer, that reviewer's queue with their own
+        decisions only (for screening in a spreadsheet, then rea screen import)."""
+        text = pipeline.export_decisions(
+            resolve_review(review), out, phase=_phase(phase), reviewer=reviewer
+        )
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            click.echo(f"decisions written to {out}", err=True)
+
+    @screen.command(
+        "import",
+        epilog="""\b
+Example:
+  rea screen import js.csv
+  rea screen import labels.csv --phase title_abstract --reviewer JS""",
+    )
+    @review_option
+    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--phase", type=PHASES, default=None, help="Phase of rows without one.")
+    @click.option("--reviewer", metavar="NAME", default=None, help="Reviewer of rows without one.")
+    def screen_import(
+        review: str | None, file: Path, phase: str | None, reviewer: str | None
+    ) -> None:
+        """Read decisions from a CSV (columns work_id, phase, reviewer, decision, reason, note).
+        The whole file is checked first; one bad row refuses it, naming the row."""
+        result = pipeline.import_decisions(
+            resolve_review(review), file, phase=_phase(phase), reviewer=reviewer
+        )
+        click.echo(
+            f"{result.written} decisions stored, {result.unchanged} unchanged, "
+            f"{result.blank} rows without a decision ({result.rows} rows read)"
+        )
+
+    @group.command(
+        "decide",
+        epilog="""\b
+Example:
+  rea decide 12 include --phase title_abstract --reviewer JS
+  rea decide 40 exclude --phase full_text --reviewer JS --reason commissioning-only
+  rea decide 12 undo --phase title_abstract --reviewer JS""",
+    )
+    @review_option
+    @click.argument("work", type=int)
+    @click.argument("decision", type=click.Choice(["include", "exclude", "maybe", "undo"]))
+    @click.option("--phase", type=PHASES, required=True)
+    @click.option("--reviewer", metavar="NAME", required=True)
+    @click.option("--reason", default="", help="Exclusion reason code (needed at full text).")
+    @click.option("--note", default="", help="A note kept with the decision.")
+    def decide(
+        review: str | None,
+        work: int,
+        decision: str,
+        phase: str,
+        reviewer: str,
+        reason: str,
+        note: str,
+    ) -> None:
+        """Record one reviewer's decision on one work without the screen (undo withdraws the
+        reviewer's standing decision)."""
+        result = pipeline.decide(
+            resolve_review(review),
+            work,
+            decision,
+            phase=Phase(phase),
+            reviewer=reviewer,
+            reason=reason,
+            note=note,
+        )
+        click.echo(result.message)
+
+    @group.command(
+        "conflicts",
+        epilog="""\b
+Example:
+  rea conflicts
+  rea conflicts --phase full_text --json""",
+    )
+    @review_option
+    @click.option("--phase", type=PHASES, default=None)
+    @json_option
+    def conflicts(review: str | None, phase: str | None, as_json: bool) -> None:
+        """Works on which the reviewers disagree (or left a maybe that does not count as
+        include), waiting for rea resolve."""
+        found = pipeline.list_conflicts(resolve_review(review), _phase(phase))
+        if as_json:
+            data = [{**asdict(c), "phase": c.phase.value} for c in found]
+            click.echo(json.dumps(data, indent=2))
+            return
+        if not found:
+            click.echo("No open conflicts.")
+            return
+        for c in found:
+            votes = ", ".join(
+                f"{r} {d}" + (f" ({reason})" if reason else "") for r, d, reason in c.decisions
+            )
+            click.echo(f"{c.work_id}\t{c.phase.value}\t{c.kind}\t{votes}\t{c.title}")
+
+    @group.command(
+        "resolve",
+        epilog="""\b
+Example:
+  rea resolve 12 include --phase title_abstract --by MS
+  rea resolve 40 exclude --phase full_text --by JS,AH --reason commissioning-only""",
+    )
+    @review_option
+    @click.argument("work", type=int)
+    @click.argument("decision", type=click.Choice(["include", "exclude"]))
+    @click.option("--phase", type=PHASES, required=True)
+    @click.option(
+        "--by",
+        "by",
+        metavar="NAME[,NAME…]",
+        required=True,
+        help="The adjudicator, or everyone who agreed in discussion.",
+    )
+    @click.option("--reason", default="", help="Exclusion reason code (needed at full text).")
+    @click.option("--note", default="")
+    def resolve(
+        review: str | None,
+        work: int,
+        decision: str,
+        phase: str,
+        by: str,
+        reason: str,
+        note: str,
+    ) -> None:
+        """Record the outcome of a conflict: a third reviewer's call or a discussion."""
+        result = pipeline.resolve_work(
+            resolve_review(review),
+            work,
+            decision,
+            phase=Phase(phase),
+            by=by,
+            reason=reason,
+            note=note,
+        )
+        click.echo(result.message)
+
+    @group.command(
+        "fulltext",
+        epilog="""\b
+Example:
+  rea fulltext 40 sought --by JS
+  rea fulltext 40 retrieved --location pdfs/smith2019.pdf --by JS
+  rea fulltext 41 not_retrieved --by JS --note "no library access" """,
+    )
+    @review_option
+    @click.argument("work", type=int)
+    @click.argument("status", type=click.Choice(["sought", "not_retrieved", "retrieved"]))
+    @click.option("--location", default="", help="Path or URL of the retrieved full text.")
+    @click.option("--by", "by", metavar="NAME", required=True)
+    @click.option("--note", default="")
+    def fulltext(
+        review: str | None, work: int, status: str, location: str, by: str, note: str
+    ) -> None:
+        """Record the search for a work's full text: sought, not_retrieved, or retrieved with
+        a path or URL."""
+        result = pipeline.set_retrieval(
+            resolve_review(review), work, status, by=by, location=location, note=note
+        )
+        click.echo(result.message)
+
+    @group.command(
+        "study-type",
+        epilog="""\b
+Example:
+  rea study-type 40 primary --by JS""",
+    )
+    @review_option
+    @click.argument("work", type=int)
+    @click.argument("study_type", type=click.Choice(["review", "primary", "grey"]))
+    @click.option("--by", "by", metavar="NAME", required=True)
+    def study_type(review: str | None, work: int, study_type: str, by: str) -> None:
+        """Record the study type of an included work: review, primary study or grey
+        literature (the report counts them)."""
+        result = pipeline.set_study_type(resolve_review(review), work, study_type, by=by)
+        click.echo(result.message)

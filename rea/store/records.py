@@ -105,6 +105,16 @@ def insert_records(
     return ids
 
 
+def insert_many(
+    conn: sqlite3.Connection, records: Iterable[Record], *, import_id: int | None = None
+) -> int:
+    """Insert records inside the caller's transaction with one ``executemany``; returns how
+    many (faster than :func:`insert_records` when the new ids are not needed)."""
+    before = conn.total_changes
+    conn.executemany(_INSERT, (_row(r, import_id) for r in records))
+    return conn.total_changes - before
+
+
 def add_records(
     store: Store, records: Sequence[Record], *, import_id: int | None = None
 ) -> list[int]:

@@ -8,6 +8,20 @@ CREATE TABLE runs (
     path         TEXT NOT NULL                -- runs/<run-id>, relative to the review folder
 );
 
+-- One row per stage x source of a run, written when that search's records are stored.
+CREATE TABLE run_searches (
+    run_id          TEXT NOT NULL REFERENCES runs (run_id),
+    stage           TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    query           TEXT NOT NULL,
+    reported_count  INTEGER,                  -- what the database said it had
+    fetched_count   INTEGER NOT NULL,         -- records stored
+    warnings_json   TEXT NOT NULL DEFAULT '[]',
+    manifest        TEXT NOT NULL,            -- path of the manifest, relative to the review
+    finished_at     TEXT NOT NULL,
+    PRIMARY KEY (run_id, stage, source)
+);
+
 CREATE TABLE imports (
     import_id    INTEGER PRIMARY KEY,
     path         TEXT NOT NULL,               -- where the imported copy is kept, relative to review
@@ -16,6 +30,7 @@ CREATE TABLE imports (
     source       TEXT NOT NULL,
     stage        TEXT NOT NULL,
     format       TEXT NOT NULL,
+    source_kind  TEXT NOT NULL DEFAULT 'database' CHECK (source_kind IN ('database', 'other')),
     imported_at  TEXT NOT NULL,
     n_records    INTEGER NOT NULL
 );
@@ -57,6 +72,24 @@ CREATE TABLE records (
     CHECK (run_id IS NOT NULL OR import_id IS NOT NULL)
 );
 CREATE INDEX records_source_stage ON records (source, stage);
-CREATE INDEX records_run ON records (run_id);
+CREATE INDEX records_run ON records (run_id, stage, source);
+CREATE INDEX records_import ON records (import_id);
 CREATE INDEX records_pmid ON records (pmid) WHERE pmid <> '';
 CREATE INDEX records_doi ON records (doi) WHERE doi <> '';
+
+CREATE INDEX run_searches_stage_source ON run_searches (stage, source);
+
+-- The records a review works on: every imported record, and of the searches only the latest
+-- finished run of each stage x source (an earlier run stays stored, for `rea runs diff`).
+CREATE VIEW current_records AS
+SELECT r.*
+FROM records AS r
+WHERE r.run_id IS NULL
+   OR r.run_id = (
+        SELECT s.run_id
+        FROM run_searches AS s
+        JOIN runs AS u ON u.run_id = s.run_id
+        WHERE s.stage = r.stage AND s.source = r.source AND u.finished_at IS NOT NULL
+        ORDER BY u.finished_at DESC, s.run_id DESC
+        LIMIT 1
+   );

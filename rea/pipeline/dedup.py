@@ -1,0 +1,371 @@
+"""Deduplication use cases: run, review, decide, explain, undo, export.
+
+Every run reads all records of the review and the state earlier runs and reviewers left, and
+only ever adds to it: records already in a work stay there, human decisions hold, and work ids
+never change (screening decisions are keyed on them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rea.config import ReviewPaths
+from rea.dedup import deduplicate, kept_record
+from rea.dedup.export import WorkRecords, csv_text, ris_text
+from rea.errors import DedupError, NotFound, ReaError
+from rea.records import Record
+from rea.store import Store, open_store
+from rea.store import dedup as db
+from rea.store.records import StoredRecord, get_record, iter_records
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    source: str
+    records: int
+    duplicates_removed: int
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    records: int
+    works: int
+    new_records: int
+    new_works: int
+    joined_existing: int  # new records that joined a work made by an earlier run
+    joined_screened: int  # … of which the work already has screening decisions
+    queued: int
+    per_source: tuple[SourceCount, ...]
+    merged_works: tuple[tuple[int, int], ...] = ()  # (absorbed, survivor) by human decisions
+
+    @property
+    def duplicates_removed(self) -> int:
+        return self.records - self.works
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    a: StoredRecord
+    b: StoredRecord
+    work_a: int | None
+    work_b: int | None
+    scores: dict[str, float]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    decision_id: int
+    message: str
+
+
+@dataclass(frozen=True)
+class LinkedRecord:
+    record: StoredRecord
+    rule: str
+    scores: dict[str, float]
+    matched_to: int | None
+    linked_at: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    work_id: int
+    merged_into: int | None
+    records: tuple[LinkedRecord, ...]
+    decisions: tuple[db.DecisionRow, ...]
+    queued: tuple[db.QueueRow, ...]
+    screened: bool
+    kept: int | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def _open(paths: ReviewPaths) -> Store:
+    return open_store(paths.store, create=False)
+
+
+# ---------------------------------------------------------------- run
+
+
+def run(paths: ReviewPaths, progress: Progress | None = None) -> RunSummary:
+    """Group every record of the review into works, keeping what earlier runs decided."""
+    with _open(paths) as store:
+        return run_store(store, progress)
+
+
+def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
+    records = [(s.record_id, s.record) for s in iter_records(store)]
+    existing = db.links(store)
+    decisions = db.current_decisions(store)
+    merges = [(d.record_a, d.record_b) for d in decisions if d.decision == "merge"]
+    separations = [(d.record_a, d.record_b) for d in decisions if d.decision == "separate"]
+    screened = db.screened_works(store)
+    result = deduplicate(
+        records, existing=existing, merges=merges, separations=separations, progress=progress
+    )
+    source_of = {rid: rec.provenance.source for rid, rec in records}
+    new_records = new_works = joined_existing = joined_screened = 0
+    merged: list[tuple[int, int]] = []
+    with store.transaction() as conn:
+        run_id = db.start_run(conn)
+        for cluster in result.clusters:
+            work_ids = list(cluster.work_ids)
+            if not work_ids:
+                work_id = db.new_work(conn)
+                new_works += 1
+                fresh = False
+            else:
+                # several existing works only meet through a human merge: keep the screened
+                # (else the oldest) id, fold the others into it
+                work_id = min(work_ids, key=lambda w: (w not in screened, w))
+                for other in work_ids:
+                    if other != work_id:
+                        db.move_work(conn, other, work_id)
+                        merged.append((other, work_id))
+                fresh = True
+            for link in cluster.links:
+                if link.record_id in existing:
+                    continue
+                new_records += 1
+                db.link(
+                    conn,
+                    link.record_id,
+                    work_id,
+                    rule=link.rule,
+                    scores=link.scores,
+                    matched_to=link.matched_to,
+                    run_id=run_id,
+                )
+                if fresh:
+                    joined_existing += 1
+                    if work_id in screened:
+                        joined_screened += 1
+        queued = db.replace_queue(
+            conn,
+            (db.QueueRow(q.record_a, q.record_b, q.scores, q.reasons) for q in result.queue),
+        )
+        db.finish_run(
+            conn,
+            run_id,
+            n_records=len(records),
+            n_works=len(result.clusters),
+            n_new_records=new_records,
+            n_joined_screened=joined_screened,
+            n_queued=queued,
+        )
+    per_source = _per_source(result.clusters, source_of, dict(records))
+    return RunSummary(
+        records=len(records),
+        works=len(result.clusters),
+        new_records=new_records,
+        new_works=new_works,
+        joined_existing=joined_existing,
+        joined_screened=joined_screened,
+        queued=queued,
+        per_source=per_source,
+        merged_works=tuple(merged),
+    )
+
+
+def _per_source(
+    clusters: tuple[object, ...], source_of: dict[int, str], records: dict[int, Record]
+) -> tuple[SourceCount, ...]:
+    total: Counter[str] = Counter()
+    removed: Counter[str] = Counter()
+    for cluster in clusters:
+        ids: tuple[int, ...] = cluster.record_ids  # type: ignore[attr-defined]
+        kept = kept_record([(rid, records[rid]) for rid in ids])
+        for rid in ids:
+            total[source_of[rid]] += 1
+            if rid != kept:
+                removed[source_of[rid]] += 1
+    return tuple(SourceCount(s, total[s], removed[s]) for s in sorted(total))
+
+
+# ---------------------------------------------------------------- review and decisions
+
+
+def review_items(paths: ReviewPaths) -> list[ReviewItem]:
+    """The queued pairs with both records, for a reviewer."""
+    with _open(paths) as store:
+        items = []
+        links = db.links(store)
+        for q in db.queue(store):
+            a, b = get_record(store, q.record_a), get_record(store, q.record_b)
+            if a is None or b is None:
+                continue
+            items.append(
+                ReviewItem(
+                    a, b, links.get(a.record_id), links.get(b.record_id), q.scores, q.reasons
+                )
+            )
+        return items
+
+
+def decide(
+    paths: ReviewPaths, a: int, b: int, decision: str, reviewer: str, note: str = ""
+) -> DecisionOutcome:
+    """Store a human decision on a pair and apply it to the works at once."""
+    if decision not in ("merge", "separate"):
+        raise DedupError(f"unknown decision {decision!r}", hint="use merge or separate")
+    if a == b:
+        raise DedupError("a record cannot be compared with itself", where=f"record {a}")
+    if not reviewer.strip():
+        raise DedupError("a decision needs a reviewer", hint="pass --reviewer INITIALS")
+    with _open(paths) as store:
+        return decide_store(store, a, b, decision, reviewer, note)
+
+
+def decide_store(
+    store: Store, a: int, b: int, decision: str, reviewer: str, note: str = ""
+) -> DecisionOutcome:
+    for rid in (a, b):
+        if get_record(store, rid) is None:
+            raise NotFound(f"no record {rid}", hint="record ids are shown by `rea dedup review`")
+    link_a, link_b = db.link_of_record(store, a), db.link_of_record(store, b)
+    if link_a is None or link_b is None:
+        raise DedupError("the records are not grouped into works yet", hint="run `rea dedup` first")
+    screened = db.screened_works(store)
+    with store.transaction() as conn:
+        decision_id = db.add_decision(conn, a, b, decision, reviewer, note)
+        if decision == "merge":
+            if link_a.work_id == link_b.work_id:
+                message = f"records {a} and {b} were already in work {link_a.work_id}"
+            else:
+                survivor, absorbed = sorted(
+                    (link_a.work_id, link_b.work_id), key=lambda w: (w not in screened, w)
+                )
+                db.move_work(conn, absorbed, survivor)
+                moved = b if link_b.work_id == absorbed else a
+                other = a if moved == b else b
+                db.link(conn, moved, survivor, rule="human", scores={}, matched_to=other)
+                message = f"merged work {absorbed} into work {survivor} (records {a} and {b})"
+                if absorbed in screened:
+                    message += f"; work {absorbed} had screening decisions"
+        else:
+            if link_a.work_id != link_b.work_id:
+                message = f"records {a} and {b} kept apart (works {link_a.work_id}, "
+                message += f"{link_b.work_id})"
+            else:
+                leaving = _leaving(store, a, b)
+                work_id = db.new_work(conn)
+                db.link(conn, leaving, work_id, rule="human-separate", scores={})
+                message = f"record {leaving} left work {link_a.work_id} for new work {work_id}"
+        db.drop_settled_queue(conn)
+    return DecisionOutcome(decision_id, message)
+
+
+def _leaving(store: Store, a: int, b: int) -> int:
+    """Of two records in one work, the one that leaves: not the work's first record."""
+    la, lb = db.link_of_record(store, a), db.link_of_record(store, b)
+    if la is not None and la.rule == "first":
+        return b
+    if lb is not None and lb.rule == "first":
+        return a
+    return max(a, b)
+
+
+def undo(paths: ReviewPaths, record_id: int, reviewer: str) -> DecisionOutcome:
+    """Take a record out of its work (undo the merge that put it there), for good."""
+    if not reviewer.strip():
+        raise DedupError("undoing a merge needs a reviewer", hint="pass --reviewer INITIALS")
+    with _open(paths) as store:
+        link = db.link_of_record(store, record_id)
+        if link is None:
+            raise NotFound(f"record {record_id} is in no work", hint="run `rea dedup` first")
+        others = [r.record_id for r in db.links_of_work(store, link.work_id)]
+        others = [r for r in others if r != record_id]
+        if not others:
+            raise DedupError(
+                f"record {record_id} is alone in work {link.work_id}: no merge to undo"
+            )
+        with store.transaction() as conn:
+            first = 0
+            for other in others:
+                did = db.add_decision(conn, record_id, other, "separate", reviewer, "undo")
+                first = first or did
+            remaining_first = link.rule == "first"
+            work_id = db.new_work(conn)
+            db.link(conn, record_id, work_id, rule="human-separate", scores={})
+            if remaining_first:
+                # the work's anchor left: the oldest remaining record becomes the first
+                db.link(conn, min(others), link.work_id, rule="first", scores={})
+            db.drop_settled_queue(conn)
+        return DecisionOutcome(
+            first,
+            f"record {record_id} left work {link.work_id} for new work {work_id}; "
+            f"kept apart from {len(others)} record(s)",
+        )
+
+
+# ---------------------------------------------------------------- explain and export
+
+
+def explain(paths: ReviewPaths, work_id: int) -> Explanation:
+    with _open(paths) as store:
+        if not db.work_exists(store, work_id):
+            raise NotFound(f"no work {work_id}", hint="work ids are listed by `rea dedup export`")
+        target = db.merged_into(store, work_id)
+        links = db.links_of_work(store, work_id)
+        records = []
+        for link in links:
+            stored = get_record(store, link.record_id)
+            if stored is not None:
+                records.append(
+                    LinkedRecord(stored, link.rule, link.scores, link.matched_to, link.linked_at)
+                )
+        ids = [r.record.record_id for r in records]
+        decisions = db.decisions_touching(store, ids)
+        queued = [q for q in db.queue(store) if q.record_a in ids or q.record_b in ids]
+        kept = (
+            kept_record([(r.record.record_id, r.record.record) for r in records])
+            if records
+            else None
+        )
+        return Explanation(
+            work_id=work_id,
+            merged_into=target,
+            records=tuple(records),
+            decisions=tuple(decisions),
+            queued=tuple(queued),
+            screened=work_id in db.screened_works(store),
+            kept=kept,
+        )
+
+
+def export(paths: ReviewPaths, fmt: str, out: Path) -> int:
+    """Write one row (CSV) or reference (RIS) per work; returns how many were written."""
+    if fmt not in ("ris", "csv"):
+        raise DedupError(f"unknown export format {fmt!r}", hint="use ris or csv")
+    with _open(paths) as store:
+        links = db.links(store)
+        if not links:
+            raise DedupError("no works yet", hint="run `rea dedup` first")
+        by_work: dict[int, list[tuple[int, Record]]] = defaultdict(list)
+        unlinked = 0
+        for stored in iter_records(store):
+            work_id = links.get(stored.record_id)
+            if work_id is None:
+                unlinked += 1
+                continue
+            by_work[work_id].append((stored.record_id, stored.record))
+        if unlinked:
+            raise DedupError(
+                f"{unlinked} record(s) are not grouped into works yet",
+                hint="run `rea dedup` before exporting",
+            )
+    works = [WorkRecords(w, tuple(rs)) for w, rs in sorted(by_work.items())]
+    text = ris_text(works) if fmt == "ris" else csv_text(works)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8", newline="")
+        tmp.replace(out)
+    except OSError as exc:
+        raise ReaError(f"cannot write the export: {exc.strerror}", where=str(out)) from exc
+    return len(works)

@@ -1,0 +1,150 @@
+"""RIS exports (Scopus, Embase, PsycINFO, IEEE, reference managers), read with rispy.
+
+The file is first scanned line by line so that structural errors (a record without ``ER``, a
+field outside a record) and bad values name their line; rispy then reads the values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import rispy
+
+from rea.records import (
+    AbstractSection,
+    Provenance,
+    Record,
+    normalize_doi,
+    normalize_pages,
+    normalize_pmid,
+)
+from rea.sources.readers.common import (
+    Tagged,
+    fail,
+    issns,
+    numbered_lines,
+    read_text,
+    require_something,
+    split_name,
+    year_of,
+)
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3})\s{1,2}-(?: (.*)|$)")
+
+
+def scan(path: Path, text: str) -> list[Tagged]:
+    """The records' tags and lines; raises on a broken structure."""
+    records: list[Tagged] = []
+    current: Tagged | None = None
+    for number, line in numbered_lines(text):
+        match = _TAG.match(line)
+        if not match:
+            # header lines before the first record ("Provider: …", "1."), continuation lines
+            continue
+        tag, value = match.group(1), (match.group(2) or "")
+        if tag == "TY":
+            if current is not None:
+                raise fail(
+                    path,
+                    number,
+                    "TY",
+                    f"a new record starts but the record of line {current.start} has no ER",
+                )
+            current = Tagged(start=number)
+            current.add(tag, value, number)
+        elif tag == "ER":
+            if current is None:
+                raise fail(path, number, "ER", "ER without a record (no TY before it)")
+            records.append(current)
+            current = None
+        elif current is None:
+            raise fail(path, number, tag, "field outside a record (no TY before it)")
+        else:
+            current.add(tag, value, number)
+    if current is not None:
+        raise fail(path, current.start, "ER", "the last record has no ER line (file cut short?)")
+    if not records:
+        raise fail(path, None, "TY", "no RIS records (no line starts with 'TY  - ')")
+    return records
+
+
+def _first(entry: dict[str, Any], *keys: str) -> str:
+    for key in keys:
+        value = entry.get(key)
+        if isinstance(value, list):
+            value = next((v for v in value if str(v).strip()), "")
+        if value and str(value).strip():
+            return " ".join(str(value).split())
+    return ""
+
+
+def _list(entry: dict[str, Any], *keys: str) -> list[str]:
+    out: list[str] = []
+    for key in keys:
+        value = entry.get(key)
+        if isinstance(value, list):
+            out.extend(str(v).strip() for v in value if str(v).strip())
+        elif value and str(value).strip():
+            out.append(str(value).strip())
+    return out
+
+
+def read(path: Path, provenance: Provenance) -> Iterator[Record]:
+    text = read_text(path)
+    tagged = scan(path, text)
+    entries = rispy.loads(text, skip_unknown_tags=False)
+    if len(entries) != len(tagged):
+        raise fail(
+            path,
+            None,
+            None,
+            f"RIS reader found {len(entries)} records where {len(tagged)} TY..ER blocks are",
+        )
+    for position, (entry, tags) in enumerate(zip(entries, tagged, strict=True), start=1):
+        title = _first(entry, "title", "primary_title", "translated_title")
+        year_raw = _first(entry, "year", "publication_year", "date")
+        year = year_of(year_raw, path, tags.line("PY", "Y1", "DA"), "PY")
+        start, end = _first(entry, "start_page"), _first(entry, "end_page")
+        urls = _list(entry, "urls")
+        eid = next((m.group(1) for u in urls if (m := re.search(r"eid=([\w.-]+)", u))), "")
+        pmid = tags.first("PMID") or (
+            _first(entry, "accession_number")
+            if "pubmed" in _first(entry, "name_of_database", "database_provider").lower()
+            else ""
+        )
+        abstract = _first(entry, "abstract", "notes_abstract")
+        record = Record(
+            provenance=replace(provenance, position=position),
+            title=title,
+            abstract=(AbstractSection(text=abstract),) if abstract else (),
+            authors=tuple(split_name(a) for a in _list(entry, "authors", "first_authors")),
+            journal=_first(
+                entry,
+                "secondary_title",
+                "journal_name",
+                "alternate_title3",
+                "alternate_title1",
+                "alternate_title2",
+            ),
+            journal_abbrev=_first(entry, "alternate_title2", "alternate_title1"),
+            issn=issns(*_list(entry, "issn")),
+            year=year,
+            volume=_first(entry, "volume"),
+            issue=_first(entry, "number"),
+            pages=normalize_pages(f"{start}-{end}" if start and end else start),
+            language=_first(entry, "language"),
+            publication_types=tuple(
+                t for t in (_first(entry, "type_of_reference"), _first(entry, "type_of_work")) if t
+            ),
+            keywords=tuple(_list(entry, "keywords")),
+            pmid=normalize_pmid(pmid),
+            doi=normalize_doi(_first(entry, "doi")),
+            eid=eid,
+            source_id=eid or _first(entry, "accession_number", "id"),
+            url=urls[0] if urls else "",
+        )
+        yield require_something(path, tags.start, position, record)

@@ -1,0 +1,218 @@
+"""Runs, run searches and imports in the store (the sources area's queries)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rea.records import Record, SourceKind, fold_text
+from rea.store.connection import Store
+from rea.store.records import insert_many
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run_id: str
+    started_at: str
+    finished_at: str | None
+    rea_version: str
+    path: str
+
+
+@dataclass(frozen=True)
+class RunSearchRow:
+    run_id: str
+    stage: str
+    source: str
+    query: str
+    reported_count: int | None
+    fetched_count: int
+    warnings: tuple[str, ...]
+    manifest: str
+    finished_at: str
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    import_id: int
+    path: str
+    original: str
+    sha256: str
+    source: str
+    stage: str
+    format: str
+    imported_at: str
+    n_records: int
+
+
+def start_run(store: Store, run_id: str, started_at: str, rea_version: str, path: str) -> None:
+    """Record a run (again, on resume: nothing changes then)."""
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO runs (run_id, started_at, rea_version, path)"
+            " VALUES (:run_id, :started_at, :rea_version, :path)"
+            " ON CONFLICT (run_id) DO NOTHING",
+            {"run_id": run_id, "started_at": started_at, "rea_version": rea_version, "path": path},
+        )
+
+
+def finish_run(store: Store, run_id: str, finished_at: str) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE runs SET finished_at = :at WHERE run_id = :run_id",
+            {"at": finished_at, "run_id": run_id},
+        )
+
+
+def save_search(
+    store: Store,
+    search: RunSearchRow,
+    records: Iterable[Record],
+) -> int:
+    """Store the records of one stage x source of a run, replacing any stored by an interrupted
+    attempt, in one transaction; returns how many were stored."""
+    keys = {"run_id": search.run_id, "stage": search.stage, "source": search.source}
+    with store.transaction() as conn:
+        conn.execute(
+            "DELETE FROM records WHERE run_id = :run_id AND stage = :stage AND source = :source",
+            keys,
+        )
+        stored = insert_many(conn, records)
+        conn.execute(
+            "INSERT OR REPLACE INTO run_searches (run_id, stage, source, query, reported_count,"
+            " fetched_count, warnings_json, manifest, finished_at) VALUES (:run_id, :stage,"
+            " :source, :query, :reported, :fetched, :warnings, :manifest, :finished_at)",
+            {
+                **keys,
+                "query": search.query,
+                "reported": search.reported_count,
+                "fetched": stored,
+                "warnings": json.dumps(list(search.warnings)),
+                "manifest": search.manifest,
+                "finished_at": search.finished_at,
+            },
+        )
+    return stored
+
+
+def list_runs(store: Store) -> list[RunRow]:
+    rows = store.conn.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
+    return [
+        RunRow(r["run_id"], r["started_at"], r["finished_at"], r["rea_version"], r["path"])
+        for r in rows
+    ]
+
+
+def run_searches(store: Store, run_id: str) -> list[RunSearchRow]:
+    rows = store.conn.execute(
+        "SELECT * FROM run_searches WHERE run_id = :run_id ORDER BY stage, source",
+        {"run_id": run_id},
+    ).fetchall()
+    return [
+        RunSearchRow(
+            r["run_id"],
+            r["stage"],
+            r["source"],
+            r["query"],
+            r["reported_count"],
+            r["fetched_count"],
+            tuple(json.loads(r["warnings_json"])),
+            r["manifest"],
+            r["finished_at"],
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class RecordKey:
+    """What identifies a record across runs: the source's own id, else DOI, else the title."""
+
+    stage: str
+    source: str
+    key: str
+    title: str
+
+
+def run_record_keys(store: Store, run_id: str) -> list[RecordKey]:
+    rows = store.conn.execute(
+        "SELECT stage, source, source_id, pmid, eid, doi, title FROM records"
+        " WHERE run_id = :run_id ORDER BY record_id",
+        {"run_id": run_id},
+    ).fetchall()
+    keys = []
+    for r in rows:
+        key = r["source_id"] or r["pmid"] or r["eid"] or r["doi"] or fold_text(r["title"])
+        keys.append(RecordKey(r["stage"], r["source"], key, r["title"]))
+    return keys
+
+
+def find_import(store: Store, sha256: str) -> ImportRow | None:
+    row = store.conn.execute(
+        "SELECT * FROM imports WHERE sha256 = :sha ORDER BY import_id LIMIT 1", {"sha": sha256}
+    ).fetchone()
+    return _import(row) if row else None
+
+
+def _import(r: sqlite3.Row) -> ImportRow:
+    return ImportRow(
+        r["import_id"],
+        r["path"],
+        r["original"],
+        r["sha256"],
+        r["source"],
+        r["stage"],
+        r["format"],
+        r["imported_at"],
+        r["n_records"],
+    )
+
+
+def list_imports(store: Store) -> list[ImportRow]:
+    rows = store.conn.execute("SELECT * FROM imports ORDER BY import_id").fetchall()
+    return [_import(r) for r in rows]
+
+
+def save_import(
+    store: Store,
+    *,
+    path: str,
+    original: str,
+    sha256: str,
+    source: str,
+    stage: str,
+    format: str,
+    kind: SourceKind,
+    imported_at: str,
+    records: Sequence[Record],
+) -> int:
+    """The import row and all its records, in one transaction; returns the import id."""
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "INSERT INTO imports (path, original, sha256, source, stage, format, source_kind,"
+            " imported_at, n_records) VALUES (:path, :original, :sha256, :source, :stage,"
+            " :format, :kind, :imported_at, :n)",
+            {
+                "path": path,
+                "original": original,
+                "sha256": sha256,
+                "source": source,
+                "stage": stage,
+                "format": format,
+                "kind": kind.value,
+                "imported_at": imported_at,
+                "n": len(records),
+            },
+        )
+        import_id = int(cursor.lastrowid or 0)
+        insert_many(conn, records, import_id=import_id)
+    return import_id
+
+
+def current_record_ids(store: Store) -> list[int]:
+    """Ids of the records the review works on (view ``current_records``): all imported ones,
+    and for each stage x source those of its latest finished run."""
+    rows = store.conn.execute("SELECT record_id FROM current_records ORDER BY record_id")
+    return [int(r[0]) for r in rows]
