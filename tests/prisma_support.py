@@ -88,9 +88,14 @@ class Builder:
     def retrieval(self, work: str, status: str) -> None:
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT INTO retrieval (work_id, status, recorded_by, recorded_at)"
-                " VALUES (:w, :s, 'AH', :at)",
-                {"w": self.works[work], "s": status, "at": AT},
+                "INSERT INTO retrieval (work_id, status, location, recorded_by, recorded_at)"
+                " VALUES (:w, :s, :loc, 'AH', :at)",
+                {
+                    "w": self.works[work],
+                    "s": status,
+                    "loc": f"fulltext/{work}.pdf" if status == "retrieved" else "",
+                    "at": AT,
+                },
             )
 
     def study_type(self, work: str, study_type: str) -> None:

@@ -38,11 +38,15 @@ def test_prisma_text_json_and_csv(review: Path, tmp_path: Path) -> None:
     assert rows["database_specific_results"] == "PubMed, 1; Web of Science, 2"
 
 
-def test_prisma_names_the_box_that_does_not_add_up(review: Path) -> None:
-    from rea.store import open_store
-
-    with open_store(review / "store.sqlite") as store, store.transaction() as conn:
-        conn.execute("DELETE FROM resolutions")
+def test_prisma_names_the_box_that_does_not_add_up(tmp_path: Path) -> None:
+    review = tmp_path / "pcn"
+    review.mkdir()
+    shutil.copy(REPO / "searches" / "pcn-rea" / "strategy.toml", review / "strategy.toml")
+    built = known_store(review / "store.sqlite")
+    built.record("w9", "scopus", STAGE_B)
+    built.decide("w9", "title_abstract", "AH", "include")
+    built.decide("w9", "title_abstract", "MS", "exclude")
+    built.store.close()
     result = run_cli(["prisma", "--review", str(review)])
     assert result.returncode == 1
     assert result.stderr.startswith("Error: records_screened: works without a final")

@@ -97,7 +97,7 @@ def _text(flow: dict[str, Any]) -> str:
     for branch in (dbr, oth):
         for reason, n in branch["reports_excluded"].items():
             reasons[reason] = reasons.get(reason, 0) + n
-    rows += [(f"  {reason}", n, "") for reason, n in reasons.items()]
+    rows += [("", n, reason) for reason, n in reasons.items()]
     rows += [
         ("studies included", inc["studies"], listing(inc["by_type"])),
         ("reports of included studies", inc["reports"], ""),
@@ -132,7 +132,39 @@ def report_command(review: str | None, out_dir: Path | None) -> None:
     click.echo(str(files.html))
 
 
+@click.command(
+    "demo",
+    epilog="""\b
+Example:
+  rea demo
+  rea demo --dir /tmp/pcn-demo
+  rea screen --review /tmp/pcn-demo --phase full_text --reviewer AH""",
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo") / "pcn-rea-sample",
+    show_default=True,
+    help="Review folder to create (a folder an earlier demo made is replaced).",
+)
+def demo_command(folder: Path) -> None:
+    """Run the whole pipeline offline on the bundled sample and print where the report is.
+
+    Queries, search (against rea's replay server on 127.0.0.1), imports, dedup, two reviewers'
+    screening with conflicts resolved, PRISMA counts and the report. See docs/demo.md.
+    """
+    from rea.pipeline.demo import run_demo
+
+    result = run_demo(folder, progress=lambda line: click.echo(line, err=True))
+    click.echo(f"report: {result.report}")
+    click.echo(
+        f"keep screening: rea screen --review {result.review} --phase full_text --reviewer AH"
+    )
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the `rea` group."""
     group.add_command(prisma_command)
     group.add_command(report_command)
+    group.add_command(demo_command)

@@ -9,12 +9,15 @@ from pathlib import Path
 
 from rea import __version__
 from rea.config import ReviewPaths
-from rea.prisma import PrismaCounts, compute, to_template_csv
+from rea.prisma import Outcome, PrismaCounts, compute, to_template_csv
 from rea.query import load_strategy, render
 from rea.query.lint import lint_strategy
 from rea.report import QueryView, ReferenceView, ReportContext, ReportFiles, format_reference
 from rea.report import write_report as write_report_files
-from rea.store import open_store
+from rea.screening.config import load_screening_config
+from rea.screening.model import Phase, Status
+from rea.screening.service import outcomes as screening_outcomes
+from rea.store import Store, open_store
 from rea.store.prisma import latest_study_types, run_rows, snapshot_rows, work_summaries
 
 
@@ -36,7 +39,8 @@ def strategy_info(paths: ReviewPaths) -> StrategyInfo:
     """The review's strategy as the report shows it: title, stages, each rendered query."""
     strategy = load_strategy(paths.strategy)
     queries = []
-    warnings: list[str] = [str(f) for f in lint_strategy(strategy)]
+    prefix = f"{paths.root}/"
+    warnings = [str(f).replace(prefix, "") for f in lint_strategy(strategy)]
     for stage in strategy.stages:
         for db in (*strategy.api_sources, *strategy.import_sources):
             rendered = render(strategy, db, stage.id)
@@ -55,11 +59,39 @@ def strategy_info(paths: ReviewPaths) -> StrategyInfo:
     )
 
 
-def prisma_counts(paths: ReviewPaths, *, required_reviewers: int = 2) -> PrismaCounts:
+def render_queries(paths: ReviewPaths) -> list[Path]:
+    """Every stage x database query of the review, written under ``<review>/queries``."""
+    from rea.pipeline.query import render_all
+
+    return render_all(paths.root, paths.queries)
+
+
+def screening_rules(
+    paths: ReviewPaths, store: Store
+) -> tuple[dict[tuple[int, str], Outcome] | None, dict[str, str]]:
+    """The final outcome of every screened work as the review's screening.toml decides it, and
+    the labels of its exclusion reasons; (None, {}) without a screening.toml."""
+    if not paths.screening.is_file():
+        return None, {}
+    config = load_screening_config(paths.screening)
+    found: dict[tuple[int, str], Outcome] = {}
+    for phase in (Phase.TITLE_ABSTRACT, Phase.FULL_TEXT):
+        for work_id, outcome in screening_outcomes(store, config, phase).items():
+            decision = {Status.INCLUDED: "include", Status.EXCLUDED: "exclude"}.get(outcome.status)
+            found[(work_id, phase.value)] = Outcome(decision, outcome.reason)
+    return found, {r.code: r.label for r in config.reasons}
+
+
+def _compute(paths: ReviewPaths, store: Store, stages: tuple[str, ...]) -> PrismaCounts:
+    outcomes, labels = screening_rules(paths, store)
+    return compute(store, stages=stages, outcomes=outcomes, reason_labels=labels)
+
+
+def prisma_counts(paths: ReviewPaths) -> PrismaCounts:
     """Every PRISMA flow of the review (one per stage, plus the total), checked."""
     info = strategy_info(paths)
     with open_store(paths.store, create=False) as store:
-        return compute(store, stages=info.stages, required_reviewers=required_reviewers)
+        return _compute(paths, store, info.stages)
 
 
 def write_csv(counts: PrismaCounts, path: Path, *, flow: str = "total") -> Path:
@@ -75,12 +107,11 @@ def build_report(
     out_dir: Path | None = None,
     *,
     notes: tuple[str, ...] = (),
-    required_reviewers: int = 2,
 ) -> ReportFiles:
     """Write the review's HTML report and its SVG flow diagrams; returns their paths."""
     info = strategy_info(paths)
     with open_store(paths.store, create=False) as store:
-        counts = compute(store, stages=info.stages, required_reviewers=required_reviewers)
+        counts = _compute(paths, store, info.stages)
         included = counts.total.works.get("included", [])
         types = latest_study_types(store)
         grouped: dict[str, list[ReferenceView]] = defaultdict(list)
@@ -104,7 +135,6 @@ def build_report(
         included_views = {k: tuple(grouped[k]) for k in order if grouped.get(k)}
         snapshots = snapshot_rows(store)
         runs = run_rows(store)
-    run_dates = {r.run_id: r.started_at for r in runs}
     queries = []
     for q in info.queries:
         mine = [s for s in snapshots if s.source == q.db and s.stage == q.stage]
@@ -116,9 +146,7 @@ def build_report(
                 text=q.text,
                 warnings=q.warnings,
                 runs=origins,
-                run_dates=tuple(
-                    dict.fromkeys(run_dates[o][:10] for o in origins if o in run_dates)
-                ),
+                run_dates=tuple(dict.fromkeys(s.at[:10] for s in mine if s.at)),
                 hits=sum(s.n_records for s in mine) if mine else None,
             )
         )
