@@ -76,3 +76,21 @@ def test_report_command_writes_html_and_svgs(review: Path, tmp_path: Path) -> No
     assert sorted(p.name for p in out.glob("*.svg")) == sorted(
         [f"flow-{STAGE_A}.svg", f"flow-{STAGE_B}.svg", "flow-total.svg"]
     )
+
+
+def test_report_says_when_the_run_searched_another_query(review: Path, tmp_path: Path) -> None:
+    from rea.store import open_store
+
+    with open_store(review / "store.sqlite") as store, store.transaction() as conn:
+        for source, query in (("pubmed", "an older query"), ("scopus", None)):
+            conn.execute(
+                "INSERT INTO run_searches (run_id, stage, source, query, reported_count,"
+                " fetched_count, manifest, finished_at) VALUES ('run-1', :stage, :source,"
+                " :query, 40, 3, 'runs/run-1/manifest.json', '2026-01-01T00:00:00+00:00')",
+                {"stage": STAGE_A, "source": source, "query": query or "x"},
+            )
+    out = tmp_path / "out"
+    assert run_cli(["report", "--review", str(review), "--out", str(out)]).returncode == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("(40 reported by the database in the latest run)") == 2
+    assert html.count("The latest run sent a different query text") == 2

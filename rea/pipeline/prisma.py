@@ -18,7 +18,13 @@ from rea.screening.config import load_screening_config
 from rea.screening.model import Phase, Status
 from rea.screening.service import outcomes as screening_outcomes
 from rea.store import Store, open_store
-from rea.store.prisma import latest_study_types, run_rows, snapshot_rows, work_summaries
+from rea.store.prisma import (
+    latest_study_types,
+    run_rows,
+    search_rows,
+    snapshot_rows,
+    work_summaries,
+)
 
 
 @dataclass(frozen=True)
@@ -135,9 +141,11 @@ def build_report(
         included_views = {k: tuple(grouped[k]) for k in order if grouped.get(k)}
         snapshots = snapshot_rows(store)
         runs = run_rows(store)
+        searches = search_rows(store)
     queries = []
     for q in info.queries:
         mine = [s for s in snapshots if s.source == q.db and s.stage == q.stage]
+        latest = [s for s in searches if s.source == q.db and s.stage == q.stage][-1:]
         origins = tuple(dict.fromkeys(s.origin for s in mine))
         queries.append(
             QueryView(
@@ -148,6 +156,9 @@ def build_report(
                 runs=origins,
                 run_dates=tuple(dict.fromkeys(s.at[:10] for s in mine if s.at)),
                 hits=sum(s.n_records for s in mine) if mine else None,
+                reported=latest[0].reported_count if latest else None,
+                query_changed=bool(latest)
+                and " ".join(latest[0].query.split()) != " ".join(q.text.split()),
             )
         )
     context = ReportContext(

@@ -33,6 +33,8 @@ class QueryView:
     runs: tuple[str, ...] = ()  # run ids or imported files
     run_dates: tuple[str, ...] = ()
     hits: int | None = None  # records stored for this database and stage
+    reported: int | None = None  # what the database said it had, in the latest run
+    query_changed: bool = False  # the latest run sent another text than this rendering
 
 
 @dataclass(frozen=True)

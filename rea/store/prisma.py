@@ -251,3 +251,35 @@ def record_keys(store: Store) -> list[RecordKeys]:
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """One search of a run: the query sent, what the database reported, what was stored."""
+
+    run_id: str
+    stage: str
+    source: str
+    query: str
+    reported_count: int | None
+    fetched_count: int
+    finished_at: str
+
+
+def search_rows(store: Store) -> list[SearchRow]:
+    rows = store.conn.execute(
+        "SELECT run_id, stage, source, query, reported_count, fetched_count, finished_at"
+        " FROM run_searches ORDER BY run_id, stage, source"
+    ).fetchall()
+    return [
+        SearchRow(
+            str(r["run_id"]),
+            str(r["stage"]),
+            str(r["source"]),
+            str(r["query"]),
+            None if r["reported_count"] is None else int(r["reported_count"]),
+            int(r["fetched_count"]),
+            str(r["finished_at"]),
+        )
+        for r in rows
+    ]
