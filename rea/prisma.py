@@ -313,7 +313,8 @@ def _fail(
 ) -> PrismaInconsistency:
     ids = sorted(set(works))
     shown = ", ".join(str(w) for w in ids[:20]) + (" …" if len(ids) > 20 else "")
-    return PrismaInconsistency(f"{what} ({len(ids)} works: {shown})", where=box, hint=hint)
+    noun = "work" if len(ids) == 1 else "works"
+    return PrismaInconsistency(f"{what} ({len(ids)} {noun}: {shown})", where=box, hint=hint)
 
 
 def _reason_counts(
@@ -333,7 +334,7 @@ def _flow(
     unlinked = [r.record_id for r in records if r.work_id is None]
     if unlinked:
         raise PrismaInconsistency(
-            f"{len(unlinked)} records are not linked to a work "
+            f"{len(unlinked)} record(s) not linked to a work "
             f"(records {', '.join(map(str, unlinked[:20]))})",
             where="duplicates",
             hint="run `rea dedup` first",
