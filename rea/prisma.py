@@ -19,6 +19,9 @@ Counting rules (also stated in the report):
 * Title/abstract include → report **sought**; latest retrieval ``not_retrieved`` → **not
   retrieved**; the rest are **assessed**; full-text include → **included**, exclude → excluded
   with its reason (the resolution's, else the reason most reviewers gave).
+* A work never screened at title/abstract because screening was stopped (a stopping decision
+  recorded with the ranking tools) counts as **excluded by automation**: it is in "records
+  excluded", and the diagram says how many of those were never screened.
 * The other-methods branch has no screening boxes (PRISMA 2020): its works that were sought
   are those with a title/abstract include, a retrieval entry or a full-text decision; the
   others are counted as ``not_sought`` in the JSON and not drawn.
@@ -33,7 +36,7 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -49,6 +52,7 @@ from rea.store.prisma import (
     latest_retrieval,
     latest_study_types,
     record_rows,
+    stopped_unscreened,
 )
 
 TITLE_ABSTRACT = "title_abstract"
@@ -95,6 +99,7 @@ class Flow:
     excluded_other: int
     records_screened: int
     records_excluded: int
+    records_excluded_automation: int  # of records_excluded: never screened, screening stopped
     reports_sought: int
     reports_not_retrieved: int
     reports_assessed: int
@@ -132,6 +137,7 @@ class Flow:
             "databases": {
                 "records_screened": self.records_screened,
                 "records_excluded": self.records_excluded,
+                "records_excluded_automation": self.records_excluded_automation,
                 "reports_sought": self.reports_sought,
                 "reports_not_retrieved": self.reports_not_retrieved,
                 "reports_assessed": self.reports_assessed,
@@ -330,6 +336,7 @@ def _flow(
     outcomes: Mapping[tuple[int, str], Outcome],
     retrieval: Mapping[int, str],
     study_types: Mapping[int, str],
+    stopped: Set[int] = frozenset(),
 ) -> Flow:
     unlinked = [r.record_id for r in records if r.work_id is None]
     if unlinked:
@@ -356,8 +363,11 @@ def _flow(
 
     # databases: screened → excluded | sought
     screened = set(db_works)
-    excluded = {w for w in screened if final(w, TITLE_ABSTRACT) == "exclude"}
     sought = {w for w in screened if final(w, TITLE_ABSTRACT) == "include"}
+    by_people = {w for w in screened if final(w, TITLE_ABSTRACT) == "exclude"}
+    # works never screened because screening was stopped (a recorded stopping decision)
+    by_automation = {w for w in screened & stopped if final(w, TITLE_ABSTRACT) is None}
+    excluded = by_people | by_automation
     undecided = screened - excluded - sought
     if undecided:
         raise _fail(
@@ -432,6 +442,7 @@ def _flow(
         excluded_other=0,
         records_screened=len(screened),
         records_excluded=len(excluded),
+        records_excluded_automation=len(by_automation),
         reports_sought=len(sought),
         reports_not_retrieved=len(not_retrieved),
         reports_assessed=len(assessed),
@@ -447,6 +458,7 @@ def _flow(
         works={
             "records_screened": sorted(screened),
             "records_excluded": sorted(excluded),
+            "records_excluded_automation": sorted(by_automation),
             "reports_sought": sorted(sought),
             "reports_not_retrieved": sorted(not_retrieved),
             "reports_assessed": sorted(assessed),
@@ -549,14 +561,15 @@ def compute(
         }
     retrieval = latest_retrieval(store)
     types = latest_study_types(store)
+    stopped = stopped_unscreened(store, TITLE_ABSTRACT)
     found = sorted({r.stage for r in records})
     order = list(stages) if stages else found
     order += [s for s in found if s not in order]
     flows = tuple(
-        _flow(stage, [r for r in records if r.stage == stage], outcomes, retrieval, types)
+        _flow(stage, [r for r in records if r.stage == stage], outcomes, retrieval, types, stopped)
         for stage in order
     )
-    total = _total(records, outcomes, retrieval, types)
+    total = _total(records, outcomes, retrieval, types, stopped)
     return PrismaCounts(
         stages=flows, total=total, agreement=agreement(decision_rows(store)), rule=TOTAL_RULE
     )
@@ -567,11 +580,12 @@ def _total(
     outcomes: Mapping[tuple[int, str], Outcome],
     retrieval: Mapping[int, str],
     types: Mapping[int, str],
+    stopped: Set[int],
 ) -> Flow:
     # a work that any database found (in any stage) is in the databases branch of the total
     db_works = {r.work_id for r in records if r.kind == "database"}
     relabelled = [r for r in records if r.kind == "database" or r.work_id not in db_works]
-    flow = _flow(TOTAL, relabelled, outcomes, retrieval, types)
+    flow = _flow(TOTAL, relabelled, outcomes, retrieval, types, stopped)
     # other-method records of works the databases found are still records identified
     other_records: Counter[str] = Counter(r.source for r in records if r.kind != "database")
     return Flow(**{**flow.__dict__, "other_records": dict(sorted(other_records.items()))})

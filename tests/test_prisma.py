@@ -191,3 +191,46 @@ def test_template_csv_has_the_template_fields(built: Builder) -> None:
         "other_excluded",
     }
     assert all(v.isdigit() for k, v in n.items() if k not in named and k != "NA")
+
+
+STOPPING_TABLES = (
+    "CREATE TABLE IF NOT EXISTS stopping_decisions (stop_id INTEGER PRIMARY KEY, phase TEXT NOT"
+    " NULL, decided_by TEXT NOT NULL, rule TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',"
+    " withdrawn INTEGER NOT NULL DEFAULT 0, works INTEGER NOT NULL, screened INTEGER NOT NULL,"
+    " included INTEGER NOT NULL, estimated_left REAL NOT NULL, upper_left INTEGER NOT NULL,"
+    " recall_target REAL NOT NULL, confidence REAL NOT NULL, p_value REAL NOT NULL,"
+    " verdict TEXT NOT NULL, decided_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS stopping_unscreened (stop_id INTEGER NOT NULL, work_id INTEGER"
+    " NOT NULL, PRIMARY KEY (stop_id, work_id))",
+)
+
+
+def _stop(built: Builder, works: list[str], *, withdrawn: int = 0) -> None:
+    with built.store.transaction() as conn:
+        for sql in STOPPING_TABLES:
+            conn.execute(sql)
+        stop_id = conn.execute(
+            "INSERT INTO stopping_decisions (phase, decided_by, rule, withdrawn, works, screened,"
+            " included, estimated_left, upper_left, recall_target, confidence, p_value, verdict,"
+            " decided_at) VALUES ('title_abstract', 'JS', 'consecutive', :withdrawn, 10, 8, 4,"
+            " 0.1, 1, 0.95, 0.95, 0.2, 'stop', '2026-01-01')",
+            {"withdrawn": withdrawn},
+        ).lastrowid
+        for work in works:
+            conn.execute(
+                "INSERT INTO stopping_unscreened (stop_id, work_id) VALUES (:s, :w)",
+                {"s": stop_id, "w": built.works[work]},
+            )
+
+
+def test_works_left_when_screening_stopped_are_excluded_by_automation(built: Builder) -> None:
+    built.record("w9", "scopus", STAGE_B)
+    built.record("w10", "scopus", STAGE_B)
+    _stop(built, ["w9", "w10"])
+    flow = compute(built.store).flow(STAGE_B)
+    assert flow.records_screened == 5
+    assert (flow.records_excluded, flow.records_excluded_automation) == (3, 2)
+    assert flow.reports_sought == 2
+    _stop(built, ["w9", "w10"], withdrawn=1)
+    with pytest.raises(PrismaInconsistency, match="records_screened"):
+        compute(built.store)

@@ -88,6 +88,7 @@ def _text(flow: dict[str, Any]) -> str:
         ),
         ("records screened", dbr["records_screened"], ""),
         ("records excluded", dbr["records_excluded"], ""),
+        ("  of which never screened (stopped)", dbr["records_excluded_automation"], ""),
         ("reports sought (databases / other)", both("reports_sought"), ""),
         ("reports not retrieved", both("reports_not_retrieved"), ""),
         ("reports assessed", both("reports_assessed"), ""),

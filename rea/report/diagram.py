@@ -209,13 +209,17 @@ def flow_svg(flow: Mapping[str, Any], *, title: str = "") -> str:
         name="records_screened",
     )
     c.arrow(X1 + W1 / 2, db_bottom, X1 + W1 / 2, y)
-    he = c.box(
-        X2,
-        y,
-        W2,
-        [_n("records_excluded", "Records excluded", int(dbr["records_excluded"]))],
-        name="records_excluded",
-    )
+    excluded_lines = [_n("records_excluded", "Records excluded", int(dbr["records_excluded"]))]
+    automation = int(dbr.get("records_excluded_automation", 0))
+    if automation:
+        excluded_lines.append(
+            _n(
+                "records_excluded_automation",
+                "of which never screened after screening was stopped",
+                automation,
+            )
+        )
+    he = c.box(X2, y, W2, excluded_lines, name="records_excluded")
     c.arrow(X1 + W1, y + h / 2, X2, y + h / 2)
     prev_bottom = y + h
     y += max(h, he) + GAP

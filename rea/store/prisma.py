@@ -283,3 +283,24 @@ def search_rows(store: Store) -> list[SearchRow]:
         )
         for r in rows
     ]
+
+
+def stopped_unscreened(store: Store, phase: str) -> set[int]:
+    """Works left unscreened when screening of ``phase`` was stopped (a ranking stop that is not
+    withdrawn); empty when the store has no stopping decisions (or no such table yet)."""
+    exists = store.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stopping_unscreened'"
+    ).fetchone()
+    if not exists:
+        return set()
+    latest = store.conn.execute(
+        "SELECT stop_id, withdrawn FROM stopping_decisions WHERE phase = :phase"
+        " ORDER BY stop_id DESC LIMIT 1",
+        {"phase": phase},
+    ).fetchone()
+    if latest is None or int(latest["withdrawn"]):
+        return set()
+    rows = store.conn.execute(
+        "SELECT work_id FROM stopping_unscreened WHERE stop_id = :stop", {"stop": latest["stop_id"]}
+    ).fetchall()
+    return {int(r["work_id"]) for r in rows}
