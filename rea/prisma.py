@@ -20,7 +20,7 @@ Counting rules (also stated in the report):
   retrieved**; the rest are **assessed**; full-text include → **included**, exclude → excluded
   with its reason (the resolution's, else the reason most reviewers gave).
 * A work never screened at title/abstract because screening was stopped (a stopping decision
-  recorded with the ranking tools) counts as **excluded by automation**: it is in "records
+  recorded with `rea screen stop`) counts as **excluded by automation**: it is in "records
   excluded", and the diagram says how many of those were never screened.
 * The other-methods branch has no screening boxes (PRISMA 2020): its works that were sought
   are those with a title/abstract include, a retrieval entry or a full-text decision; the
