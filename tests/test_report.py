@@ -153,6 +153,21 @@ def test_reason_text_is_escaped_in_the_svg() -> None:
     assert "<img" not in svg and "&lt;img" in svg
 
 
+def test_reference_format_of_scopus_initials_and_reports() -> None:
+    assert (
+        format_reference(
+            [("Soares", "C.B."), ("Breton", "M.")], "Mandated networks?", "Lond J Prim Care", 2014
+        )
+        == "Soares CB, Breton M. Mandated networks? Lond J Prim Care 2014."
+    )
+    assert (
+        format_reference(
+            [("Rosen", "Rebecca")], "Is bigger better?", "", 2016, publisher="Nuffield Trust"
+        )
+        == "Rosen Rebecca. Is bigger better? Nuffield Trust; 2016."
+    )
+
+
 def test_reference_format() -> None:
     text = format_reference(
         [("Smith", "JA"), ("Mays", "N")],

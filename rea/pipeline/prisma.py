@@ -134,6 +134,7 @@ def build_report(
                 summary.issue,
                 summary.pages,
                 summary.doi,
+                summary.publisher,
             )
             view = ReferenceView(summary.work_id, citation, summary.doi, summary.url)
             grouped[types.get(summary.work_id, "unclassified")].append(view)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,19 @@ class ReportFiles:
     svgs: tuple[Path, ...]
 
 
+def _name(family: str, given: str) -> str:
+    """``Soares CB`` from ``Soares, C.B.``; a given name that is not initials stays as it is."""
+    given = given.strip()
+    if re.fullmatch(r"[A-Z][A-Z.\s-]*", given):
+        given = re.sub(r"[.\s]", "", given)
+    return f"{family} {given}".strip()
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".?!" else text + "."
+
+
 def format_reference(
     authors: Sequence[tuple[str, str]],
     title: str,
@@ -80,22 +94,26 @@ def format_reference(
     issue: str = "",
     pages: str = "",
     doi: str = "",
+    publisher: str = "",
 ) -> str:
-    """A Vancouver-style reference: ``Smith J, Mays N, et al. Title. Journal 2012;344(2):e980.``"""
-    names = [f"{f} {g}".strip() for f, g in authors]
+    """A Vancouver-style reference: ``Smith J, Mays N. Title. Journal 2012;344(2):e980.``; a report
+    without a journal: ``Smith J. Title. Publisher; 2013.``"""
+    names = [_name(f, g) for f, g in authors]
     who = ", ".join(names[:6]) + (", et al" if len(names) > 6 else "")
-    parts = [who + "." if who else "", title.rstrip(".") + "." if title else ""]
-    where = journal
-    if year:
-        where = f"{where} {year}" if where else str(year)
-    if volume:
-        where += f";{volume}"
-        if issue:
-            where += f"({issue})"
-    if pages:
-        where += f":{pages}"
-    if where:
-        parts.append(where + ".")
+    parts = [_sentence(who), _sentence(title)]
+    if journal:
+        where = f"{journal} {year}" if year else journal
+        if volume:
+            where += f";{volume}"
+            if issue:
+                where += f"({issue})"
+        if pages:
+            where += f":{pages}"
+    elif publisher:
+        where = f"{publisher}; {year}" if year else publisher
+    else:
+        where = str(year or "")
+    parts.append(_sentence(where))
     if doi:
         parts.append(f"doi:{doi}")
     return " ".join(p for p in parts if p)

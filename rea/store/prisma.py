@@ -55,6 +55,7 @@ class WorkSummary:
     pmid: str
     url: str
     sources: tuple[str, ...]
+    publisher: str = ""  # the organisation of a grey-literature item
 
 
 def record_rows(store: Store) -> list[RecordRow]:
@@ -156,6 +157,7 @@ def work_summaries(store: Store, work_ids: list[int]) -> list[WorkSummary]:
                 pmid=str(best["pmid"]),
                 url=str(best["url"]),
                 sources=tuple(sorted({str(r["source"]) for r in rows})),
+                publisher=str(json.loads(best["extra_json"] or "{}").get("organisation", "")),
             )
         )
     return out
