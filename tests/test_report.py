@@ -164,7 +164,7 @@ def test_reference_format_of_scopus_initials_and_reports() -> None:
         format_reference(
             [("Rosen", "Rebecca")], "Is bigger better?", "", 2016, publisher="Nuffield Trust"
         )
-        == "Rosen Rebecca. Is bigger better? Nuffield Trust; 2016."
+        == "Rosen R. Is bigger better? Nuffield Trust; 2016."
     )
 
 

@@ -73,11 +73,10 @@ class ReportFiles:
 
 
 def _name(family: str, given: str) -> str:
-    """``Soares CB`` from ``Soares, C.B.``; a given name that is not initials stays as it is."""
-    given = given.strip()
-    if re.fullmatch(r"[A-Z][A-Z.\s-]*", given):
-        given = re.sub(r"[.\s]", "", given)
-    return f"{family} {given}".strip()
+    """Vancouver style: ``Soares CB`` from ``Soares, C.B.``, ``Holder H`` from ``Holder, Holly``."""
+    parts = [p for p in re.split(r"[\s.\-]+", given) if p]
+    initials = "".join(p if p.isupper() and len(p) <= 3 else p[0].upper() for p in parts)
+    return f"{family} {initials}".strip()
 
 
 def _sentence(text: str) -> str:
