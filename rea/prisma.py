@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
@@ -600,8 +601,16 @@ def template_rows() -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
+def _template_name(name: str) -> str:
+    """A reason or source as the template can hold it: the PRISMA2020 package splits the cell
+    on ';' and ends a name at its first ',', so both become dashes."""
+    return re.sub(r"\s*[,;]\s*", " – ", name).strip(" –")
+
+
 def _named(counts: Mapping[str, int], labels: bool = True) -> str:
-    return "; ".join(f"{source_label(k) if labels else k}, {v}" for k, v in counts.items())
+    return "; ".join(
+        f"{_template_name(source_label(k) if labels else k)}, {v}" for k, v in counts.items()
+    )
 
 
 def template_values(flow: Flow) -> dict[str, str]:

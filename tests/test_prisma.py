@@ -234,3 +234,16 @@ def test_works_left_when_screening_stopped_are_excluded_by_automation(built: Bui
     _stop(built, ["w9", "w10"], withdrawn=1)
     with pytest.raises(PrismaInconsistency, match="records_screened"):
         compute(built.store)
+
+
+def test_template_csv_keeps_reasons_with_commas_whole(built: Builder) -> None:
+    built.record("w9", "scopus", STAGE_B)
+    built.both("w9", "title_abstract", "include")
+    built.retrieval("w9", "retrieved")
+    built.both("w9", "full_text", "exclude", "no demographics, impacts; or barriers")
+    text = to_template_csv(compute(built.store).flow(STAGE_B))
+    n = {r["data"]: r["n"] for r in csv.DictReader(io.StringIO(text))}
+    assert n["dbr_excluded"] == "no demographics – impacts – or barriers, 1"
+    # what the PRISMA2020 package does with the cell: split on ';', the name ends at ','
+    entries = [e.split(",")[0] for e in n["dbr_excluded"].split(";")]
+    assert entries == ["no demographics – impacts – or barriers"]
