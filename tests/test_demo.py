@@ -99,7 +99,10 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["strategy.toml", "screening.toml"])
 def test_bundled_settings_are_the_reviews(name: str) -> None:
     bundled = REPO / "rea" / "demo" / "sample" / name
-    assert bundled.read_bytes() == (REPO / "searches" / "pcn-rea" / name).read_bytes()
+    review = REPO / "searches" / "pcn-rea" / name
+    assert bundled.read_bytes() == review.read_bytes(), (
+        f"the demo bundles its own copy of {name}: copy {review} to {bundled}"
+    )
 
 
 def test_sample_is_on_topic_and_documented() -> None:
