@@ -157,3 +157,20 @@ def test_stats_show_stopping_and_a_stop_is_recorded_for_prisma(tmp_path: Path) -
         assert not rp.automation_exclusions(store, TA).stopped
     with pytest.raises(ScreeningError, match="nothing to withdraw"):
         rp.record_stop(paths, phase=TA, by="AH", rule="judgement", withdraw=True)
+
+
+def test_a_ranker_failure_is_raised_on_the_session_thread(tmp_path: Path) -> None:
+    root, labels = _review(tmp_path)
+    paths = sp.ReviewPaths(root)
+    sp.decide(paths, _work(labels, True), "include", phase=TA, reviewer="AH")
+    sp.decide(paths, _work(labels, False), "exclude", phase=TA, reviewer="AH")
+    context = sp.open_screen(paths, TA, "AH")
+    try:
+        session = context.session
+        assert isinstance(session, rp.RankedSession)
+        assert session.ranker.wait_until_current(60)
+        session.ranker.error = ValueError("boom")
+        with pytest.raises(RuntimeError, match="ranking model failed"):
+            session.refresh()
+    finally:
+        context.close()

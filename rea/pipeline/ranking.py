@@ -225,7 +225,7 @@ class BackgroundRanker:
                     self._scores, self._trained_on = scores, count
                     self._version += 1
                     self._lock.notify_all()
-        except BaseException as exc:  # shown by the session; the queue keeps its last order
+        except BaseException as exc:  # raised again by RankedSession.refresh on its thread
             with self._lock:
                 self.error = exc
                 self._lock.notify_all()
@@ -275,7 +275,13 @@ class RankedSession(ScreeningSession):
         return QueueOrder(order.value, arrange)
 
     def refresh(self) -> bool:
-        """Reorder the queue if a newer model is ready; returns whether it did."""
+        """Reorder the queue if a newer model is ready; returns whether it did.
+
+        A failure on the ranker's thread is raised here, on the session's thread (every decision
+        is stored already, so nothing is lost).
+        """
+        if self.ranker.error is not None:
+            raise RuntimeError("the ranking model failed") from self.ranker.error
         version, scores = self.ranker.latest()
         if version == self._version or scores is None:
             return False
