@@ -410,46 +410,66 @@ def _xml_error(
     )
 
 
+#: articles parsed as one document at a time (bounds memory on very large pages)
+_CHUNK = 500
+
+
+def _parse_chunk(data: bytes, spans: list[tuple[int, int]], first: int, where: str) -> Any:
+    """The cut articles of ``spans`` parsed as one document (one call into libxml2); on
+    malformed XML the failing article is found and located in ``data``."""
+    parser = _parser()
+    pieces = [_cut(data[start:end]) for start, end in spans]
+    try:
+        return etree.fromstring(
+            b"".join([b"<PubmedArticleSet>", *pieces, b"</PubmedArticleSet>"]), parser
+        )
+    except etree.XMLSyntaxError as joined_error:
+        for offset, ((start, end), piece) in enumerate(zip(spans, pieces, strict=True)):
+            try:
+                etree.fromstring(piece, parser)
+            except etree.XMLSyntaxError as cut_error:
+                raw = data[start:end]
+                raise _xml_error(raw, data, start, first + offset, where, cut_error) from None
+        raise ImportFormatError(f"malformed XML: {joined_error}", where=Location(where)) from None
+
+
 def parse_articles(
     data: bytes | Path, provenance: Provenance, *, where: str = "PubMed XML"
 ) -> Iterator[Record]:
     """Records of a ``<PubmedArticleSet>``, in document order; positions counted from 1.
 
-    Each article is cut out of the document and parsed on its own by libxml2, so that memory
-    stays flat and large sets go fast. Raises :class:`ImportFormatError` naming the line and
-    column of malformed XML.
+    The articles are cut out of the document, stripped of what no field comes from, and
+    parsed by libxml2 a few hundred at a time, so that memory stays flat and large sets go
+    fast. Raises :class:`ImportFormatError` naming the line and column of malformed XML.
     """
     if isinstance(data, Path):
         data = data.read_bytes()
-    parser = _parser()
     source, stage, run_id = provenance.source, provenance.stage, provenance.run_id
     snapshot, sha256, kind = provenance.snapshot, provenance.snapshot_sha256, provenance.kind
-    position = 0
-    for start, end in article_spans(data):
-        position += 1
-        raw = data[start:end]
-        try:
-            element = etree.fromstring(_cut(raw), parser)
-        except etree.XMLSyntaxError as cut_error:
-            raise _xml_error(raw, data, start, position, where, cut_error) from None
-        here = Provenance(  # faster than dataclasses.replace, which matters at 100,000
-            source, stage, run_id, snapshot, sha256, position, kind
-        )
-        try:
-            if element.tag == "PubmedArticle":
-                yield _article(element, here)
-            else:
-                yield _book(element, here)
-        except ValueError as exc:
-            raise ImportFormatError(
-                f"article {position}: {exc}", where=Location(where, field=element.tag)
-            ) from None
+    spans = list(article_spans(data))
     opened = data.count(b"<PubmedArticle>") + data.count(b"<PubmedBookArticle>")
-    if opened != position:
+    if opened != len(spans):
         raise ImportFormatError(
-            f"malformed XML: {opened} articles start but {position} are complete",
+            f"malformed XML: {opened} articles start but {len(spans)} are complete",
             where=Location(where),
         )
+    position = 0
+    for chunk in range(0, len(spans), _CHUNK):
+        root = _parse_chunk(data, spans[chunk : chunk + _CHUNK], chunk + 1, where)
+        for element in root:
+            position += 1
+            here = Provenance(  # faster than dataclasses.replace, which matters at 100,000
+                source, stage, run_id, snapshot, sha256, position, kind
+            )
+            try:
+                if element.tag == "PubmedArticle":
+                    yield _article(element, here)
+                else:
+                    yield _book(element, here)
+            except ValueError as exc:
+                raise ImportFormatError(
+                    f"article {position}: {exc}", where=Location(where, field=element.tag)
+                ) from None
 
 
 _PMID_IN_ARTICLE = re.compile(rb"<PMID[^>]*>\s*(\d+)\s*</PMID>")
