@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from Bio import Entrez
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rea.records import Provenance, normalize_doi, normalize_pages
 from rea.sources.pubmed_xml import parse_articles
@@ -216,3 +218,29 @@ def test_the_fixtures_exercise_every_kept_field() -> None:
     # inline markup (<i>, <sup>) is read through: the text inside it is kept
     assert any(r["title"] == "CACNA1C-Related Disorders" for r in records)
     assert any(r["journal"] == "GeneReviews®" for r in records)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
+def test_space_folding_is_that_of_str_split(text: str) -> None:
+    from rea.sources.pubmed_xml import _fold
+
+    assert _fold(text) == " ".join(text.split())
+
+
+def test_an_article_left_open_is_an_error_wherever_it_is() -> None:
+    from rea.errors import ImportFormatError
+
+    data = (PUBMED / "pubmed1.xml").read_bytes()
+    start = data.index(b"<PubmedArticle>")
+    end = data.index(b"</PubmedArticle>") + len(b"</PubmedArticle>")
+    article = data[start:end]
+    open_one = article.replace(b"</PubmedArticle>", b"")
+    head, tail = data[:start], data[end:]
+    cut_short = head + article + article[: len(article) // 2]
+    open_before_complete = head + open_one + article + tail
+    for broken in (cut_short, open_before_complete):
+        with pytest.raises(ImportFormatError, match="malformed XML"):
+            list(parse_articles(broken, Provenance("pubmed", "s")))
+    whole = len(list(parse_articles(data, Provenance("pubmed", "s"))))
+    doubled = parse_articles(head + article + article + tail, Provenance("pubmed", "s"))
+    assert len(list(doubled)) == whole + 1

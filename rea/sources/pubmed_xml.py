@@ -39,20 +39,36 @@ def _parser() -> Any:
     )
 
 
+def _fold(text: str) -> str:
+    """``" ".join(text.split())``: runs of any white space (Unicode's too) to one space, none at
+    the ends. Most texts need no change, which is checked far faster than splitting them: every
+    white space character but the ASCII space is non-printable."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
 def _text(element: Element | None) -> str:
     """All the text of an element, inline markup (``<i>``, ``<sup>``) included, spaces folded."""
     if element is None:
         return ""
     if len(element) == 0:
         text = element.text
-        return " ".join(text.split()) if text else ""
-    return " ".join("".join(element.itertext()).split())
+        return _fold(text) if text else ""
+    return _fold(etree.tostring(element, method="text", encoding="unicode", with_tail=False))
 
 
 def _year(date: Element | None) -> int | None:
     if date is None:
         return None
-    for found in (_first(date, "Year"), _first(date, "MedlineDate")):
+    year = medline = None
+    for part in date:
+        tag = part.tag
+        if tag == "Year":
+            year = year if year is not None else part
+        elif tag == "MedlineDate":
+            medline = medline if medline is not None else part
+    for found in (year, medline):
         match = _YEAR.search(_text(found))
         if match:
             return int(match.group(1))
@@ -90,8 +106,8 @@ def _abstract(abstract: Element | None) -> tuple[AbstractSection, ...]:
     if abstract is None:
         return ()
     sections = []
-    for part in abstract.iterchildren("AbstractText"):
-        text = _text(part)
+    for part in abstract:
+        text = _text(part) if part.tag == "AbstractText" else ""
         if text:
             sections.append(AbstractSection(text=text, label=part.get("Label") or ""))
     return tuple(sections)
@@ -100,8 +116,8 @@ def _abstract(abstract: Element | None) -> tuple[AbstractSection, ...]:
 def _ids(found: dict[str, str], id_list: Element | None) -> dict[str, str]:
     """The first non-empty id of each ``IdType``, added to ``found``."""
     if id_list is not None:
-        for item in id_list.iterchildren("ArticleId"):
-            kind = item.get("IdType", "")
+        for item in id_list:
+            kind = item.get("IdType", "") if item.tag == "ArticleId" else ""
             if kind and kind not in found:
                 text = _text(item)
                 if text:
@@ -111,15 +127,16 @@ def _ids(found: dict[str, str], id_list: Element | None) -> dict[str, str]:
 
 def _texts(parent: Element, tag: str) -> list[str]:
     """The non-empty texts of the children of ``parent`` named ``tag``."""
-    return [t for t in map(_text, parent.iterchildren(tag)) if t]
+    return [t for t in (_text(e) for e in parent if e.tag == tag) if t]
 
 
 def _first(parent: Element | None, tag: str) -> Element | None:
     """The first child named ``tag`` (what ElementTree's ``find(tag)`` gives), or None."""
     if parent is None:
         return None
-    for child in parent.iterchildren(tag):
-        return child
+    for child in parent:
+        if child.tag == tag:
+            return child
     return None
 
 
@@ -127,8 +144,8 @@ def _doi(parent: Element, doi: str) -> str:
     """``doi``, else the last ``ELocationID`` of type doi among the children of ``parent``."""
     if doi:
         return doi
-    for eloc in parent.iterchildren("ELocationID"):
-        if eloc.get("EIdType") == "doi":
+    for eloc in parent:
+        if eloc.tag == "ELocationID" and eloc.get("EIdType") == "doi":
             doi = _text(eloc)
     return doi
 
@@ -362,7 +379,13 @@ def _cut(element: bytes) -> bytes:
         ids_at = element.find(_IDS_OPEN, data_at)
         ids_end = element.find(_IDS_CLOSE, ids_at) if ids_at >= 0 else -1
         refs_at = element.find(b"<ReferenceList", data_at)
-        if ids_end >= 0 and (refs_at < 0 or ids_end < refs_at):
+        if (
+            ids_end >= 0
+            and (refs_at < 0 or ids_end < refs_at)
+            # what is dropped holds no start of another article and ends <PubmedData>
+            and element.find(b"<Pubmed", ids_end) < 0
+            and element.rfind(b"</PubmedData>") > ids_end
+        ):
             return b"".join(
                 (
                     _cut_unused(element[:data_at]),
@@ -447,8 +470,11 @@ def parse_articles(
     source, stage, run_id = provenance.source, provenance.stage, provenance.run_id
     snapshot, sha256, kind = provenance.snapshot, provenance.snapshot_sha256, provenance.kind
     spans = list(article_spans(data))
-    opened = data.count(b"<PubmedArticle>") + data.count(b"<PubmedBookArticle>")
-    if opened != len(spans):
+    # article_spans stops only at an article that is not closed, so looking after the last
+    # complete one is enough (an article opened inside another fails to parse)
+    tail = spans[-1][1] if spans else 0
+    if data.find(b"<PubmedArticle>", tail) >= 0 or data.find(b"<PubmedBookArticle>", tail) >= 0:
+        opened = data.count(b"<PubmedArticle>") + data.count(b"<PubmedBookArticle>")
         raise ImportFormatError(
             f"malformed XML: {opened} articles start but {len(spans)} are complete",
             where=Location(where),
