@@ -82,23 +82,20 @@ def _authors(author_list: Element | None) -> tuple[Author, ...]:
     for author in author_list:
         if author.tag != "Author":
             continue
-        collective = family = given = initials = None
+        family = given = initials = collective = None
         for part in author:
             tag = part.tag
-            if tag == "LastName":
-                family = family if family is not None else part
-            elif tag == "ForeName":
-                given = given if given is not None else part
-            elif tag == "Initials":
-                initials = initials if initials is not None else part
-            elif tag == "CollectiveName":
-                collective = collective if collective is not None else part
-        name = _text(family) or _text(collective)
+            if tag == "LastName" and family is None:
+                family = _text(part)
+            elif tag == "ForeName" and given is None:
+                given = _text(part)
+            elif tag == "Initials" and initials is None:
+                initials = _text(part)
+            elif tag == "CollectiveName" and collective is None:
+                collective = _text(part)
+        name = family or collective
         if name:
-            first = "" if collective is not None and _text(collective) else None
-            if first is None:
-                first = _text(given) or _text(initials)
-            authors.append(Author(family=name, given=first))
+            authors.append(Author(name, "" if collective else (given or initials or "")))
     return tuple(authors)
 
 
