@@ -280,53 +280,85 @@ def _article(element: Element, provenance: Provenance) -> Record:
 
 
 def _book(element: Element, provenance: Provenance) -> Record:
-    """One ``<PubmedBookArticle>``, with the same first-of-a-kind rules."""
-    document = _first(element, "BookDocument")
+    """One ``<PubmedBookArticle>``, read like an article: one loop over the children of each
+    element that holds fields, with the same first-of-a-kind rules."""
+    document = book_data = None
+    for child in element:
+        if child.tag == "BookDocument" and document is None:
+            document = child
+        elif child.tag == "PubmedBookData" and book_data is None:
+            book_data = _first(child, "ArticleIdList")
     if document is None:
         raise ValueError("PubmedBookArticle without BookDocument")
-    book = _first(document, "Book")
-    pmid = _text(_first(document, "PMID"))
-    ids = _ids({}, _first(document, "ArticleIdList"))
-    for data in element.iterchildren("PubmedBookData"):
-        id_list = _first(data, "ArticleIdList")
-        if id_list is not None:
-            _ids(ids, id_list)
-            break
-    doi = _doi(book, ids.get("doi", "")) if book is not None else ids.get("doi", "")
-    book_title = _text(_first(book, "BookTitle"))
-    authors: tuple[Author, ...] = ()
-    lists = list(document.iterchildren("AuthorList"))
+    book = pmid = id_list = title = abstract = None
+    author_lists = []
+    languages: list[str] = []
+    types: list[str] = []
+    keywords: list[str] = []
+    for child in document:
+        tag = child.tag
+        if tag == "Book":
+            book = book if book is not None else child
+        elif tag == "PMID":
+            pmid = pmid if pmid is not None else child
+        elif tag == "ArticleIdList":
+            id_list = id_list if id_list is not None else child
+        elif tag == "ArticleTitle":
+            title = title if title is not None else child
+        elif tag == "Abstract":
+            abstract = abstract if abstract is not None else child
+        elif tag == "AuthorList":
+            author_lists.append(child)
+        elif tag == "Language":
+            _add(languages, child)
+        elif tag == "PublicationType":
+            _add(types, child)
+        elif tag == "KeywordList":
+            keywords.extend(_texts(child, "Keyword"))
+    ids = _ids(_ids({}, id_list), book_data)
+    doi = ids.get("doi", "")
+    book_title = pub_date = None
+    isbn: list[str] = []
     if book is not None:
-        lists.extend(book.iterchildren("AuthorList"))
-    for author_list in lists:
+        doi = _doi(book, doi)
+        for child in book:
+            tag = child.tag
+            if tag == "BookTitle":
+                book_title = book_title if book_title is not None else child
+            elif tag == "PubDate":
+                pub_date = pub_date if pub_date is not None else child
+            elif tag == "AuthorList":
+                author_lists.append(child)  # after the document's own, as before
+            elif tag == "Isbn":
+                _add(isbn, child)
+    authors: tuple[Author, ...] = ()
+    for author_list in author_lists:
         if author_list.get("Type", "authors") == "authors":
             authors = _authors(author_list)
             if authors:
                 break
-    extra = {"book_title": book_title} if book_title else {}
-    isbn = _texts(book, "Isbn") if book is not None else []
+    pmid_text = _text(pmid)
+    title_text = _text(book_title)
+    extra = {"book_title": title_text} if title_text else {}
     if isbn:
         extra["isbn"] = ";".join(isbn)
     if "bookaccession" in ids:
         extra["bookaccession"] = ids["bookaccession"]
-    keywords = []
-    for keyword_list in document.iterchildren("KeywordList"):
-        keywords.extend(_texts(keyword_list, "Keyword"))
     return Record(
         provenance=provenance,
-        title=_text(_first(document, "ArticleTitle")) or book_title,
-        abstract=_abstract(_first(document, "Abstract")),
+        title=_text(title) or title_text,
+        abstract=_abstract(abstract),
         authors=authors,
-        journal=book_title,
-        year=_year(_first(book, "PubDate")),
-        language=";".join(_texts(document, "Language")),
-        publication_types=tuple(_texts(document, "PublicationType")) or ("Book Chapter",),
+        journal=title_text,
+        year=_year(pub_date),
+        language=";".join(languages),
+        publication_types=tuple(types) or ("Book Chapter",),
         keywords=tuple(keywords),
-        pmid=pmid,
+        pmid=pmid_text,
         doi=normalize_doi(doi),
         pmcid=ids.get("pmc", ""),
-        source_id=pmid,
-        url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else "",
+        source_id=pmid_text,
+        url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid_text}/" if pmid_text else "",
         extra=extra,
     )
 
