@@ -244,3 +244,14 @@ def test_an_article_left_open_is_an_error_wherever_it_is() -> None:
     whole = len(list(parse_articles(data, Provenance("pubmed", "s"))))
     doubled = parse_articles(head + article + article + tail, Provenance("pubmed", "s"))
     assert len(list(doubled)) == whole + 1
+
+
+def test_malformed_xml_in_a_part_no_field_comes_from_is_still_an_error() -> None:
+    from rea.errors import ImportFormatError
+
+    data = (PUBMED / "efetch_pubmed_commentson_38700094.xml").read_bytes()
+    broken = data.replace(b"</Affiliation>", b"</Affiliatio>", 1)
+    line = broken[: broken.index(b"</Affiliatio>")].count(b"\n") + 1
+    with pytest.raises(ImportFormatError) as info:
+        list(parse_articles(broken, Provenance("pubmed", "s"), where="page.xml"))
+    assert str(info.value.where).startswith(f"page.xml:{line}:")
