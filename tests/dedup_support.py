@@ -29,7 +29,24 @@ def make_review(tmp_path: Path) -> ReviewPaths:
 
 
 def add(paths: ReviewPaths, records: list[Record]) -> list[int]:
+    """Store records as the sources step does, with the search each came from."""
     with open_store(paths.store) as store:
+        with store.transaction() as conn:
+            for stage, source, run_id in {
+                (r.provenance.stage, r.provenance.source, r.provenance.run_id) for r in records
+            }:
+                conn.execute(
+                    "INSERT OR IGNORE INTO run_searches (run_id, stage, source, query,"
+                    " fetched_count, manifest, finished_at) VALUES (:run, :stage, :source,"
+                    " 'primary care network*', 0, :manifest, :at)",
+                    {
+                        "run": run_id,
+                        "stage": stage,
+                        "source": source,
+                        "manifest": f"runs/{run_id}/manifest.json",
+                        "at": "2026-11-24T10:15:00+00:00",
+                    },
+                )
         return add_records(store, records)
 
 
@@ -94,3 +111,13 @@ PCN_WOS = rec(
 
 def variant(record: Record, **changes: object) -> Record:
     return replace(record, **changes)  # type: ignore[arg-type]
+
+
+def add_run(paths: ReviewPaths, run_id: str, finished_at: str) -> None:
+    """Another search run (a rerun of the searches), finished at ``finished_at``."""
+    with open_store(paths.store) as store, store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO runs (run_id, started_at, finished_at, rea_version, path)"
+            " VALUES (:id, :at, :at, '0.1.0', :path)",
+            {"id": run_id, "at": finished_at, "path": f"runs/{run_id}"},
+        )

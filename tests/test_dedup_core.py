@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rea.dedup import deduplicate
 from rea.dedup.normalize import (
     author_surnames,
@@ -387,3 +390,146 @@ def test_short_generic_titles_need_more_than_the_title() -> None:
         authors=(Author("Jones R."),),
     )
     assert groups([a, b]) == [(1, 2)]
+
+
+def test_issn_and_placeholder_titles() -> None:
+    # the journal's name in two languages, one ISSN
+    a = rec(
+        "pubmed",
+        title="Utility of antimicrobials in closed thoracostomy for trauma",
+        journal="Cirugia y cirujanos",
+        issn=("0009-7411",),
+        year=2009,
+        volume="77",
+        authors=(Author("Villegas-Carlos", "F"),),
+    )
+    b = variant(a, journal="Surgery and Surgeons", issn=("0009-7411 (Print)", "0009 7411"))
+    assert groups([a, b]) == [(1, 2)]
+    # "[No title available]" is no title: two such records by one author are not one report
+    c = rec(
+        "scopus",
+        title="[No title available]",
+        authors=(Author("Lee", "K"),),
+        year=2019,
+        journal="Thorax",
+        volume="74",
+        pages="10-12",
+    )
+    d = variant(c, pages="400-401")
+    e = variant(c, pages="", volume="")
+    assert groups([c, d, e]) == [(1,), (2,), (3,)]
+    assert queue([c, d, e]) == []
+
+
+TEMPLATES = [PCN_PUBMED, PCN_SCOPUS, PCN_WOS]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),  # template
+            st.sampled_from(["", "10.1000/a", "10.1000/b", "10.1000/c"]),  # DOI
+            st.sampled_from(["", "1", "2"]),  # PMID
+            st.integers(2019, 2022),  # year
+            st.booleans(),  # title cut to its main part
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.lists(st.tuples(st.integers(1, 12), st.integers(1, 12)), max_size=3),
+)
+def test_clusters_partition_records_and_respect_identifiers(
+    rows: list[tuple[int, str, str, int, bool]], apart: list[tuple[int, int]]
+) -> None:
+    records = []
+    for template, doi, pmid, year, cut in rows:
+        title = TEMPLATES[template].title
+        records.append(
+            variant(
+                TEMPLATES[template],
+                doi=doi,
+                pmid=pmid,
+                year=year,
+                title=title.split(":")[0] if cut else title,
+            )
+        )
+    n = len(records)
+    separations = [(a, b) for a, b in apart if a <= n and b <= n and a != b]
+    result = deduplicate(list(enumerate(records, start=1)), separations=separations)
+    seen = [rid for c in result.clusters for rid in c.record_ids]
+    assert sorted(seen) == list(range(1, n + 1))  # every record in exactly one cluster
+    for cluster in result.clusters:
+        members = [records[rid - 1] for rid in cluster.record_ids]
+        dois = {r.doi for r in members if r.doi} - set(result.containers)
+        pmids = {r.pmid for r in members if r.pmid}
+        assert len(dois) <= 1 and len(pmids) <= 1
+        ids = set(cluster.record_ids)
+        assert not any(a in ids and b in ids for a, b in separations)
+        assert len(cluster.links) == len(cluster.record_ids)
+        assert sum(link.rule == "first" for link in cluster.links) == 1
+
+
+def test_kinds_of_item_from_titles() -> None:
+    from rea.dedup.normalize import item_kind
+
+    kinds = {
+        "Correction of scoliosis by posterior fusion": "article",
+        "Correction: Primary care networks in England": "erratum",
+        "Corrigendum to 'Primary care networks'": "erratum",
+        "Retraction of the eyelid in thyroid eye disease": "article",
+        "Retraction notice to: Primary care networks": "retraction",
+        "Expression of concern: Primary care networks": "retraction",
+        "Authors' response": "comment",
+        "Primary care networks in England: reply": "comment",
+        "Comment on: Primary care networks in England": "comment",
+    }
+    assert {t: item_kind(rec(title=t)) for t in kinds} == kinds
+
+
+def test_same_pmid_outweighs_a_typo_in_a_title_number() -> None:
+    a = rec(
+        "pubmed",
+        title="p16INK4a expression does not predict the outcome of CIN 2",
+        pmid="17442024",
+        year=2007,
+        journal="Int J Gynecol Cancer",
+        volume="17",
+        pages="1099-103",
+    )
+    b = variant(
+        a,
+        title="p6INK4a expression does not predict the outcome of CIN 2",
+        provenance=PCN_SCOPUS.provenance,
+    )
+    c = variant(b, pmid="")  # without the PMID the typo is only a reason to ask
+    assert groups([a, b]) == [(1, 2)]
+    assert groups([a, c]) == [(1,), (2,)] and queue([a, c]) == [(1, 2)]
+
+
+def test_meeting_items_and_journals() -> None:
+    from rea.dedup.normalize import is_conference
+
+    assert is_conference(rec(journal="IEEE Int. Magn. Conf., INTERMAG"))
+    assert is_conference(rec(journal="Circulation. Conference: American Heart Association's"))
+    assert not is_conference(rec(journal="Proc Natl Acad Sci U S A", pages="1200-1205"))
+    assert not is_conference(rec(journal="Dig Dis Sci", pages="100-108"))
+    # one paper as a meeting item and as a journal article: two reports, nothing to review
+    paper = rec(
+        "scopus",
+        title="Iterative channel detection for bit-patterned media recording",
+        authors=(Author("Kim", "J"),),
+        year=2017,
+        journal="IEEE Transactions on Magnetics",
+        volume="53",
+        doi="10.1109/TMAG.2017.0001",
+    )
+    talk = rec(
+        "scopus",
+        title=paper.title,
+        authors=paper.authors,
+        year=2017,
+        journal="IEEE Int. Magn. Conf., INTERMAG",
+        doi="10.1109/INTMAG.2017.0002",
+    )
+    assert groups([paper, talk]) == [(1,), (2,)] and queue([paper, talk]) == []

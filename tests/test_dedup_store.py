@@ -11,7 +11,7 @@ import rispy
 
 from rea.errors import DedupError, NotFound
 from rea.pipeline import dedup as use
-from rea.records import Author
+from rea.records import Author, Provenance
 from rea.store import dedup as db
 from rea.store import open_store
 from tests.dedup_support import (
@@ -67,12 +67,17 @@ def test_every_record_is_linked_to_one_work_with_its_rule(tmp_path: Path) -> Non
 
 def test_rerun_changes_nothing(tmp_path: Path) -> None:
     paths = make_review(tmp_path)
-    add(paths, [PCN_PUBMED, PCN_SCOPUS, OTHER])
-    use.run(paths)
+    add(paths, [PCN_PUBMED, PCN_SCOPUS, OTHER, DOUBTFUL])
+    first = use.run(paths)
     before = links(paths)
     again = use.run(paths)
     assert links(paths) == before
     assert (again.new_records, again.new_works) == (0, 0)
+    assert (again.works, again.per_source, again.queued) == (
+        first.works,
+        first.per_source,
+        first.queued,
+    )
 
 
 def test_incremental_run_keeps_work_ids_and_reports_screened_joins(tmp_path: Path) -> None:
@@ -257,3 +262,26 @@ def test_real_pubmed_records_meet_their_other_database_exports(tmp_path: Path) -
     assert (summary.works, summary.new_works, summary.joined_existing) == (4, 0, 4)
     assert [after[i] for i in later_ids] == [before[i] for i in first_ids]
     assert summary.queued == 0
+
+
+def test_a_rerun_of_a_search_joins_the_works_and_only_current_records_are_counted(
+    tmp_path: Path,
+) -> None:
+    from tests.dedup_support import add_run
+
+    paths = make_review(tmp_path)
+    first = add(paths, [PCN_PUBMED, OTHER, PCN_SCOPUS])
+    use.run(paths)
+    before = links(paths)
+    # PubMed searched again a month later: the same two records, as the new run gave them
+    add_run(paths, "2026-12-24T101500Z", "2026-12-24T10:15:00+00:00")
+    rerun = Provenance(
+        source="pubmed", stage=PCN_PUBMED.provenance.stage, run_id="2026-12-24T101500Z"
+    )
+    again = add(paths, [variant(PCN_PUBMED, provenance=rerun), variant(OTHER, provenance=rerun)])
+    summary = use.run(paths)
+    after = links(paths)
+    assert after[again[0]] == before[first[0]] and after[again[1]] == before[first[1]]
+    assert (summary.records, summary.stored_records, summary.works) == (3, 5, 2)
+    assert {c.source: c.records for c in summary.per_source} == {"pubmed": 2, "scopus": 1}
+    assert (summary.new_records, summary.joined_existing, summary.new_works) == (2, 2, 0)

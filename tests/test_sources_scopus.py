@@ -181,3 +181,12 @@ def test_missing_key_says_what_to_set(tmp_path: Path) -> None:
         run_searches(paths, [TASK], settings=settings_for(server), sleep=no_sleep)
     assert "--source pubmed" in str(info.value.hint)
     assert not (paths.root / "runs").exists() or not any((paths.root / "runs").iterdir())
+
+
+def test_a_creator_with_a_particle_keeps_the_whole_surname() -> None:
+    from rea.records import Provenance
+    from rea.sources.scopus import entry_record
+
+    entry = {"eid": "2-s2.0-1", "dc:title": "T", "dc:creator": "van der Berg J."}
+    record = entry_record(entry, Provenance(source="scopus", stage="s"))
+    assert (record.authors[0].family, record.authors[0].given) == ("van der Berg", "J.")

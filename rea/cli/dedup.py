@@ -17,8 +17,10 @@ from rea.records import Record
 
 
 def _summary_text(s: use.RunSummary) -> str:
+    older = s.stored_records - s.records
     lines = [
-        f"records: {s.records}",
+        f"records: {s.records}"
+        + (f" (and {older} from earlier runs, linked too)" if older else ""),
         f"works: {s.works}",
         f"duplicates removed: {s.duplicates_removed}",
     ]
@@ -139,6 +141,8 @@ def _review_loop(paths: object, reviewer: str) -> None:
     width = shutil.get_terminal_size((120, 24)).columns
     done = 0
     for n, item in enumerate(items, start=1):
+        if not use.still_open(paths, item.a.record_id, item.b.record_id):
+            continue  # settled by an earlier decision in this session
         click.echo(f"\n[{n}/{len(items)}]")
         click.echo(side_by_side(item, width))
         while True:

@@ -1,9 +1,171 @@
-"""CLI commands: prisma."""
+"""CLI commands: prisma, report, demo."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
+
+from rea.cli.options import json_option, resolve_review, review_option
+
+
+@click.command(
+    "prisma",
+    epilog="""\b
+Example:
+  rea prisma --review searches/pcn-rea
+  rea prisma --stage 2013-2018-all --csv prisma-2013.csv
+  rea prisma --json > prisma.json""",
+)
+@review_option
+@json_option
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the PRISMA2020-template CSV (loads into the PRISMA2020 Shiny app).",
+)
+@click.option(
+    "--stage", default=None, help="Only this stage's flow (default: every stage and the total)."
+)
+def prisma_command(
+    review: str | None, as_json: bool, csv_path: Path | None, stage: str | None
+) -> None:
+    """Print the PRISMA 2020 flow-diagram numbers, computed from the review's store.
+
+    Every box is checked to add up; a box that does not is an error naming the works involved.
+    """
+    import json
+
+    from rea.pipeline.prisma import prisma_counts, write_csv
+
+    counts = prisma_counts(resolve_review(review))
+    flows = [counts.flow(stage)] if stage else list(counts.flows())
+    if csv_path is not None:
+        write_csv(counts, csv_path, flow=stage or "total")
+        click.echo(f"wrote {csv_path}", err=True)
+    if as_json:
+        data = counts.as_dict() if not stage else {"rule": counts.rule, "flow": flows[0].as_dict()}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for flow in flows:
+        click.echo(_text(flow.as_dict()))
+    if not stage:
+        click.echo(counts.rule)
+
+
+def _text(flow: dict[str, Any]) -> str:
+    ident, dbr, oth, inc = (
+        flow["identification"],
+        flow["databases"],
+        flow["other_methods"],
+        flow["included"],
+    )
+
+    def both(key: str) -> str:
+        return f"{dbr[key]} / {oth[key]}"
+
+    def listing(counts: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
+
+    rows = [
+        (
+            "records identified from databases",
+            ident["databases_total"],
+            listing(ident["databases"]),
+        ),
+        (
+            "records identified by other methods",
+            ident["other_methods_total"],
+            listing(ident["other_methods"]),
+        ),
+        ("duplicates removed", ident["duplicates"], ""),
+        (
+            "removed by automation / other reasons",
+            f"{ident['excluded_automatic']} / {ident['excluded_other']}",
+            "",
+        ),
+        ("records screened", dbr["records_screened"], ""),
+        ("records excluded", dbr["records_excluded"], ""),
+        ("  of which never screened (stopped)", dbr["records_excluded_automation"], ""),
+        ("reports sought (databases / other)", both("reports_sought"), ""),
+        ("reports not retrieved", both("reports_not_retrieved"), ""),
+        ("reports assessed", both("reports_assessed"), ""),
+        ("reports excluded", both("reports_excluded_total"), ""),
+    ]
+    reasons: dict[str, int] = {}
+    for branch in (dbr, oth):
+        for reason, n in branch["reports_excluded"].items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    rows += [("", n, reason) for reason, n in reasons.items()]
+    rows += [
+        ("studies included", inc["studies"], listing(inc["by_type"])),
+        ("reports of included studies", inc["reports"], ""),
+    ]
+    lines = [f"== {flow['label']}"]
+    for label, value, detail in rows:
+        lines.append(f"{label:<40}{value!s:>9}  {detail}".rstrip())
+    return "\n".join(lines)
+
+
+@click.command(
+    "report",
+    epilog="""\b
+Example:
+  rea report --review searches/pcn-rea
+  rea report --out /tmp/pcn-report""",
+)
+@review_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write report.html and the SVG diagrams into (default: <review>/report).",
+)
+def report_command(review: str | None, out_dir: Path | None) -> None:
+    """Write the review's HTML report (one self-contained file) and its SVG flow diagrams."""
+    from rea.pipeline.prisma import build_report
+
+    files = build_report(resolve_review(review), out_dir)
+    for svg in files.svgs:
+        click.echo(f"wrote {svg}", err=True)
+    click.echo(str(files.html))
+
+
+@click.command(
+    "demo",
+    epilog="""\b
+Example:
+  rea demo
+  rea demo --dir /tmp/pcn-demo
+  rea screen --review /tmp/pcn-demo --phase full_text --reviewer AH""",
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo") / "pcn-rea-sample",
+    show_default=True,
+    help="Review folder to create (a folder an earlier demo made is replaced).",
+)
+def demo_command(folder: Path) -> None:
+    """Run the whole pipeline offline on the bundled sample and print where the report is.
+
+    Queries, search (against rea's replay server on 127.0.0.1), imports, dedup, two reviewers'
+    screening with conflicts resolved, PRISMA counts and the report. See docs/demo.md.
+    """
+    from rea.pipeline.demo import run_demo
+
+    result = run_demo(folder, progress=lambda line: click.echo(line, err=True))
+    click.echo(f"report: {result.report}")
+    click.echo(
+        f"keep screening: rea screen --review {result.review} --phase full_text --reviewer AH"
+    )
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the `rea` group."""
+    group.add_command(prisma_command)
+    group.add_command(report_command)
+    group.add_command(demo_command)

@@ -136,7 +136,9 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
     if volume < 0 and (a.volume == b.issue or b.volume == a.issue):
         volume = 0  # an issue or supplement number exported as the volume
     journal = 0
-    if a.journal and b.journal:
+    if a.issn & b.issn:
+        journal = 1  # the same ISSN, however the name was spelled
+    elif a.journal and b.journal:
         journal = 1 if journal_names_match(a.journal, b.journal) else -1
     doi_a = a.doi if a.doi not in containers else ""
     doi_b = b.doi if b.doi not in containers else ""
@@ -182,7 +184,10 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
     scores["agree"] = agree
     scores["conflicts"] = conflicts
 
-    # exact keys first
+    # exact keys first: one PMID is one PubMed record, and one DOI one article, whatever a
+    # typo did to a number in the title or to the pages; only the kind of item still vetoes
+    if a.kind == b.kind and (pmid > 0 or (doi > 0 and pmid >= 0 and title >= TITLE_CLOSE)):
+        reasons = [r for r in reasons if not r.startswith(("different numbers", "different pages"))]
     if pmid > 0 and not reasons:
         if title >= 0.5 or mode == "none":
             return Verdict(MERGE, "pmid", scores, (), 3.0 + title)
@@ -225,6 +230,8 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
     # abstracts of one study at two meetings are two reports
     venue = journal >= 0 or (pages > 0 and not (a.conference or b.conference))
     strong = conflicts == 0 and venue and agree >= need and year >= 0
+    if title < TITLE_CLOSE and authors <= 0 and not _same_place(a, b, journal, volume, pages):
+        strong = False  # a reworded title needs the same authors, or the same page range
     if short and not (pages > 0 or (authors > 0 and volume > 0)):
         # "Editorial", "Obesity": a short title says little; only a shared place in the journal
         # or the same authors in the same volume make it one report, and without authors or
@@ -232,8 +239,12 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
         if authors <= 0 and pages <= 0:
             return Verdict(DISTINCT, "fuzzy", scores, ("short title, nothing else",), 0.0)
         strong = False
+    if not venue and (a.conference or b.conference):
+        # a meeting abstract or paper and a report elsewhere (another meeting, a journal): two
+        # reports, whatever the title
+        return Verdict(DISTINCT, "fuzzy", scores, ("a meeting item and another venue",), 0.0)
     if soft:
-        if strong or (title >= TITLE_CLOSE and conflicts == 0):
+        if strong or (title >= TITLE_CLOSE and conflicts == 0 and venue):
             return Verdict(REVIEW, "fuzzy", scores, tuple(soft), 0.0)
         return Verdict(DISTINCT, "veto", scores, tuple(soft), 0.0)
     if title >= TITLE_LOOSE and strong:
@@ -244,6 +255,19 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
         why = "metadata conflict" if conflicts else "little corroboration"
         return Verdict(REVIEW, "fuzzy", scores, (why,), 0.0)
     return Verdict(DISTINCT, "fuzzy", scores, (), 0.0)
+
+
+def _same_place(a: Prepared, b: Prepared, journal: int, volume: int, pages: int) -> bool:
+    """The same journal, volume and page range (first and last page, over two pages)."""
+    return (
+        journal > 0
+        and volume > 0
+        and pages > 0
+        and a.page_first is not None
+        and a.page_last is not None
+        and a.page_last == b.page_last
+        and a.page_last > a.page_first
+    )
 
 
 def _same_citation(

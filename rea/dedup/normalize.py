@@ -58,6 +58,9 @@ def fold(value: str) -> str:
     return " ".join(text.split())
 
 
+_MAY_NEED_CLEANING = re.compile(r"[\[\]]|\(\w+\s+abstract\)|\bLA:|^\s*retracted", re.I)
+
+
 def clean_title(value: str) -> str:
     """The title without markup, translation brackets, language tags or database notes.
 
@@ -65,9 +68,12 @@ def clean_title(value: str) -> str:
     ``Effects of X. [Chinese]`` → ``Effects of X``; ``K<inf>Ca</inf>3.1`` → ``KCa3.1``;
     ``... meta-analysis. [Review] [45 refs]`` → ``... meta-analysis``.
     """
-    text = html.unescape(value or "")
-    text = _TAG.sub("", text)
+    text = html.unescape(value) if "&" in (value or "") else value or ""
+    if "<" in text:
+        text = _TAG.sub("", text)
     text = " ".join(text.split()).strip('"“”')
+    if not _MAY_NEED_CLEANING.search(text):
+        return text.rstrip(".").strip()
     for _ in range(3):
         before = text
         text = _TRAILING_NOTE.sub("", text)
@@ -87,9 +93,20 @@ def title_words(title: str) -> list[str]:
     return fold(clean_title(title)).split()
 
 
+_PLACEHOLDER_TITLES = frozenset(
+    ["no title available", "untitled", "no title", "title not available", "not available"]
+)
+
+
 def _title_views(title: str) -> tuple[list[str], str, tuple[str, ...]]:
-    """Words, main title, and bilingual parts, cleaning the title once."""
+    """Words, main title, and bilingual parts, cleaning the title once.
+
+    Placeholders some databases put where a title is missing (``[No title available]``) give an
+    empty title: they say nothing about the record.
+    """
     cleaned = clean_title(title)
+    if cleaned.lower() in _PLACEHOLDER_TITLES:
+        return [], "", ()
     words = fold(cleaned).split()
     pieces = _SUBTITLE_SPLIT.split(cleaned, maxsplit=1)
     main = pieces[0] if len(pieces) > 1 and len(pieces[0]) >= 20 else ""
@@ -121,6 +138,10 @@ def title_parts(title: str) -> tuple[str, ...]:
     return tuple(p for p in parts if len(p) >= 20)
 
 
+_THOUSANDS = re.compile(r"\b(\d{1,3}) (\d{3})\b")
+_DIGITS = re.compile(r"\d+")
+
+
 def title_numbers(words: list[str]) -> frozenset[str]:
     """Numbers in a title (digits, and roman numerals after Part/Phase/Type …): Part I ≠ Part II.
 
@@ -129,13 +150,12 @@ def title_numbers(words: list[str]) -> frozenset[str]:
     found: set[str] = set()
     previous = ""
     text = " ".join(words)
-    while True:
-        joined = re.sub(r"\b(\d{1,3}) (\d{3})\b", r"\1\2", text)
-        if joined == text:
-            break
-        text = joined
-    for digits in re.findall(r"\d+", text):
+    while _THOUSANDS.search(text):
+        text = _THOUSANDS.sub(r"\1\2", text)
+    for digits in _DIGITS.findall(text):
         found.add(digits.lstrip("0") or "0")
+    if not _ROMAN.keys() & set(words):
+        return frozenset(found)
     for word in words:
         if word in _ROMAN and (previous in _ROMAN_CONTEXT or (word != "i" and len(word) > 1)):
             found.add(_ROMAN[word])
@@ -162,20 +182,29 @@ def author_surnames(authors: tuple[Author, ...]) -> tuple[str, ...]:
             ";" in family
             or " and " in family
             or "," in family
-            or re.search(r"\.[A-Z][a-z]", family)
-            or re.search(r"\s(?:[A-Z]\.?-?){1,4}$", family)
+            or _RUN_TOGETHER_HINT.search(family)
+            or _TRAILING_INITIALS.search(family)
         ):
             expanded = split_authors(family)
         else:
             expanded = (author,)
         for one in expanded:
-            words = fold(one.family).split()
-            # "de Schipper" / "van Kemenade": drop the particles, "Wright Jr": drop the suffix
-            words = [w for w in words if w not in _PARTICLES] or words
-            key = _surname_key(" ".join(words))
+            key = _family_key(one.family)
             if key:
                 names.append(key)
     return tuple(names)
+
+
+_RUN_TOGETHER_HINT = re.compile(r"\.[A-Z][a-z]")
+_TRAILING_INITIALS = re.compile(r"\s(?:[A-Z]\.?-?){1,4}$")
+
+
+@lru_cache(maxsize=65536)
+def _family_key(family: str) -> str:
+    words = fold(family).split()
+    # "de Schipper" / "van Kemenade": drop the particles, "Wright Jr": drop the suffix
+    words = [w for w in words if w not in _PARTICLES] or words
+    return _surname_key(" ".join(words))
 
 
 _PARTICLES = frozenset(
@@ -234,8 +263,9 @@ _JOURNAL_STOP = frozenset(
     ]
 )
 _CONFERENCE = re.compile(
-    r"\b(?:conference|congress|meeting|symposium|proceedings|abstracts?|annual\s+scientific"
-    r"|scientific\s+sessions?|workshop|colloquium|supplement)\b",
+    # not "proceedings" alone: Proc Natl Acad Sci and Proc Nutr Soc are journals
+    r"\b(?:conference|congress|meeting|symposium|abstracts?|annual\s+scientific"
+    r"|scientific\s+sessions?|workshop|colloquium|supplement|conf|symp)\b",
     re.I,
 )
 
@@ -263,6 +293,15 @@ def journal_tokens(value: str) -> tuple[str, ...]:
     """The first name of :func:`journal_names` (for display and blocking)."""
     names = journal_names(value)
     return names[0] if names else ()
+
+
+def issns(values: tuple[str, ...]) -> frozenset[str]:
+    """ISSNs as 8 characters (``0957-9672 (Print)`` → ``09579672``)."""
+    found = set()
+    for value in values:
+        for match in re.finditer(r"\b(\d{4})-?(\d{3}[\dXx])\b", value):
+            found.add((match.group(1) + match.group(2)).upper())
+    return frozenset(found)
 
 
 def journal_names_match(a: tuple[tuple[str, ...], ...], b: tuple[tuple[str, ...], ...]) -> bool:
@@ -386,20 +425,25 @@ def is_supplement(value: str) -> bool:
 
 # ---------------------------------------------------------------- kinds of item
 
+_NOTICE_END = r"\s*(?::|\.|-|–|—|\]|\bto\b|\bfor\b|\bnotice\b|\bnote\b|$)"
 _ERRATUM = re.compile(
-    r"^\s*(?:\[?\s*)(?:erratum|errata|corrigendum|corrigenda|correction|publisher\s+correction"
-    r"|author\s+correction|notice\s+of\s+correction)\b",
+    r"^\s*\[?\s*(?:(?:erratum|errata|corrigendum|corrigenda|addendum)\b"
+    r"|(?:publisher['’]?s?\s+|author['’]?s?\s+)?correction"
+    + _NOTICE_END
+    + r"|notice\s+of\s+correction)",
     re.I,
 )
 _RETRACTION = re.compile(
-    r"^\s*(?:\[?\s*)(?:retraction|notice\s+of\s+retraction|retraction\s+notice|withdrawn)\b",
+    r"^\s*\[?\s*(?:(?:retraction|withdrawn|withdrawal)"
+    + _NOTICE_END
+    + r"|notice\s+of\s+retraction|expression\s+of\s+concern)",
     re.I,
 )
 _COMMENT = re.compile(
-    r"^\s*(?:\[?\s*)(?:comments?\s+(?:on|to)\b|commentary\s+on\b|re\s*:|reply\b|in\s+reply\b"
-    r"|response\s+to\b|authors?['’]?\s+reply|author\s+response|letter\s+to\s+the\s+editor"
-    r"|editorial\s+comment)"
-    r"|(?::\s*|\b)(?:reply|author\s+reply|authors['’]?\s+reply|a\s+response)\s*\.?\s*$",
+    r"^\s*\[?\s*(?:comments?\s+(?:on|to)\b|commentary\s+on\b|re\s*:|reply\b|in\s+reply\b"
+    r"|in\s+response\b|response\s+to\b|authors?['’]?\s+(?:reply|response)"
+    r"|letter\s+to\s+the\s+editor|editorial\s+comment)"
+    r"|(?::\s*|\b)(?:reply|authors?['’]?\s+(?:reply|response)|a\s+response)\s*\.?\s*$",
     re.I,
 )
 
@@ -417,6 +461,11 @@ def item_kind(record: Record) -> str:
     return "article"
 
 
+@lru_cache(maxsize=16384)
+def _conference_journal(journal: str) -> bool:
+    return bool(_CONFERENCE.search(journal))
+
+
 def is_conference(record: Record) -> bool:
     """A conference abstract or meeting paper rather than a journal article."""
     types = " ".join(record.publication_types).lower()
@@ -424,7 +473,7 @@ def is_conference(record: Record) -> bool:
         return True
     if record.extra.get("entry_type", "").lower() in ("inproceedings", "conference", "abstract"):
         return True
-    if _CONFERENCE.search(record.journal or ""):
+    if _conference_journal(record.journal or ""):
         return True
     prefix, first, last = page_range(record.pages)
     if prefix in ("S", "A", "P") and first is not None and (last is None or last - first < 2):
@@ -453,6 +502,7 @@ class Prepared:
     surnames: tuple[str, ...]
     years: frozenset[int]
     journal: tuple[tuple[str, ...], ...]
+    issn: frozenset[str]
     volume: str
     issue: str
     page_prefix: str
@@ -500,6 +550,7 @@ def prepare(record_id: int, record: Record) -> Prepared:
         surnames=author_surnames(record.authors),
         years=frozenset(years),
         journal=journal,
+        issn=issns(record.issn),
         volume=clean_volume(record.volume, record.issue),
         issue=first_number(record.issue),
         page_prefix=prefix,

@@ -8,7 +8,7 @@ never change (screening decisions are keyed on them).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from rea.records import Record
 from rea.store import Store, open_store
 from rea.store import dedup as db
 from rea.store.records import StoredRecord, get_record, iter_records
+from rea.store.works import NewLink, link_records
 
 Progress = Callable[[str, int, int], None]
 
@@ -33,6 +34,9 @@ class SourceCount:
 
 @dataclass(frozen=True)
 class RunSummary:
+    """Counts over the review's current records (imports and the latest run of each search);
+    ``stored_records`` also counts the records of earlier runs, which are linked too."""
+
     records: int
     works: int
     new_records: int
@@ -42,6 +46,7 @@ class RunSummary:
     queued: int
     per_source: tuple[SourceCount, ...]
     merged_works: tuple[tuple[int, int], ...] = ()  # (absorbed, survivor) by human decisions
+    stored_records: int = 0
 
     @property
     def duplicates_removed(self) -> int:
@@ -101,6 +106,10 @@ def run(paths: ReviewPaths, progress: Progress | None = None) -> RunSummary:
 def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
     records = [(s.record_id, s.record) for s in iter_records(store)]
     existing = db.links(store)
+    latest = db.latest_decision_id(store)
+    if db.last_run_decision_id(store) == latest and all(rid in existing for rid, _ in records):
+        # no new record and no decision since the last run: nothing can change
+        return _unchanged(store, records, existing)
     decisions = db.current_decisions(store)
     merges = [(d.record_a, d.record_b) for d in decisions if d.decision == "merge"]
     separations = [(d.record_a, d.record_b) for d in decisions if d.decision == "separate"]
@@ -108,11 +117,11 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
     result = deduplicate(
         records, existing=existing, merges=merges, separations=separations, progress=progress
     )
-    source_of = {rid: rec.provenance.source for rid, rec in records}
     new_records = new_works = joined_existing = joined_screened = 0
     merged: list[tuple[int, int]] = []
+    new_links: list[NewLink] = []
     with store.transaction() as conn:
-        run_id = db.start_run(conn)
+        run_id = db.start_run(conn, latest)
         for cluster in result.clusters:
             work_ids = list(cluster.work_ids)
             if not work_ids:
@@ -132,19 +141,16 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
                 if link.record_id in existing:
                     continue
                 new_records += 1
-                db.link(
-                    conn,
-                    link.record_id,
-                    work_id,
-                    rule=link.rule,
-                    scores=link.scores,
-                    matched_to=link.matched_to,
-                    run_id=run_id,
+                new_links.append(
+                    NewLink(
+                        link.record_id, work_id, link.rule, link.scores, link.matched_to, run_id
+                    )
                 )
                 if fresh:
                     joined_existing += 1
                     if work_id in screened:
                         joined_screened += 1
+        link_records(conn, new_links)
         queued = db.replace_queue(
             conn,
             (db.QueueRow(q.record_a, q.record_b, q.scores, q.reasons) for q in result.queue),
@@ -158,33 +164,57 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
             n_joined_screened=joined_screened,
             n_queued=queued,
         )
-    per_source = _per_source(result.clusters, source_of, dict(records))
+    current = db.current_record_ids(store)
+    groups = [[r for r in c.record_ids if r in current] for c in result.clusters]
+    groups = [g for g in groups if g]
     return RunSummary(
-        records=len(records),
-        works=len(result.clusters),
+        records=sum(len(g) for g in groups),
+        works=len(groups),
         new_records=new_records,
         new_works=new_works,
         joined_existing=joined_existing,
         joined_screened=joined_screened,
         queued=queued,
-        per_source=per_source,
+        per_source=_per_source(groups, dict(records)),
         merged_works=tuple(merged),
+        stored_records=len(records),
     )
 
 
 def _per_source(
-    clusters: tuple[object, ...], source_of: dict[int, str], records: dict[int, Record]
+    groups: Sequence[Sequence[int]], records: dict[int, Record]
 ) -> tuple[SourceCount, ...]:
     total: Counter[str] = Counter()
     removed: Counter[str] = Counter()
-    for cluster in clusters:
-        ids: tuple[int, ...] = cluster.record_ids  # type: ignore[attr-defined]
+    for ids in groups:
         kept = kept_record([(rid, records[rid]) for rid in ids])
         for rid in ids:
-            total[source_of[rid]] += 1
+            source = records[rid].provenance.source
+            total[source] += 1
             if rid != kept:
-                removed[source_of[rid]] += 1
+                removed[source] += 1
     return tuple(SourceCount(s, total[s], removed[s]) for s in sorted(total))
+
+
+def _unchanged(
+    store: Store, records: list[tuple[int, Record]], existing: dict[int, int]
+) -> RunSummary:
+    current = db.current_record_ids(store)
+    by_work: dict[int, list[int]] = defaultdict(list)
+    for rid, _ in records:
+        if rid in current:
+            by_work[existing[rid]].append(rid)
+    return RunSummary(
+        records=sum(len(g) for g in by_work.values()),
+        works=len(by_work),
+        new_records=0,
+        new_works=0,
+        joined_existing=0,
+        joined_screened=0,
+        queued=len(db.queue(store)),
+        per_source=_per_source(list(by_work.values()), dict(records)),
+        stored_records=len(records),
+    )
 
 
 # ---------------------------------------------------------------- review and decisions
@@ -205,6 +235,12 @@ def review_items(paths: ReviewPaths) -> list[ReviewItem]:
                 )
             )
         return items
+
+
+def still_open(paths: ReviewPaths, a: int, b: int) -> bool:
+    """Whether a queued pair still waits (an earlier decision may have settled it)."""
+    with _open(paths) as store:
+        return any(q.record_a == min(a, b) and q.record_b == max(a, b) for q in db.queue(store))
 
 
 def decide(
@@ -359,7 +395,14 @@ def export(paths: ReviewPaths, fmt: str, out: Path) -> int:
                 f"{unlinked} record(s) are not grouped into works yet",
                 hint="run `rea dedup` before exporting",
             )
-    works = [WorkRecords(w, tuple(rs)) for w, rs in sorted(by_work.items())]
+        current = db.current_record_ids(store)
+    # works the review works on: with at least one current record (a work known only from an
+    # earlier run of a search is left out); their identifiers come from all their records
+    works = [
+        WorkRecords(w, tuple(rs))
+        for w, rs in sorted(by_work.items())
+        if any(rid in current for rid, _ in rs)
+    ]
     text = ris_text(works) if fmt == "ris" else csv_text(works)
     tmp = out.with_name(out.name + ".tmp")
     try:

@@ -14,7 +14,15 @@ from typing import Any
 
 from rea.config import Settings
 from rea.errors import ConfigError, QuotaExceeded, SourceError, TransientSourceError
-from rea.records import AbstractSection, Author, Provenance, Record, normalize_doi, normalize_pages
+from rea.records import (
+    AbstractSection,
+    Author,
+    Provenance,
+    Record,
+    normalize_doi,
+    normalize_pages,
+    parse_author,
+)
 from rea.sources.http import Http, HttpResponse, Sleep
 from rea.sources.readers.common import issns
 from rea.sources.snapshots import Page, SourceSnapshot
@@ -185,8 +193,8 @@ def _author(value: Mapping[str, Any]) -> Author:
     family = str(value.get("surname") or "")
     given = str(value.get("given-name") or value.get("initials") or "")
     if not family:
-        name = str(value.get("authname") or "")
-        family, _, given = name.partition(" ")
+        parsed = parse_author(str(value.get("authname") or ""))
+        return parsed or Author(family="")
     return Author(family=family.strip(), given=given.strip())
 
 
@@ -195,8 +203,9 @@ def entry_record(entry: Mapping[str, Any], provenance: Provenance) -> Record:
         _author(a) for a in entry.get("author") or [] if isinstance(a, dict)
     )
     if not authors and entry.get("dc:creator"):
-        family, _, given = str(entry["dc:creator"]).partition(" ")
-        authors = (Author(family=family.strip(), given=given.strip()),)
+        # "van der Berg J.": the surname may have several words, the initials come last
+        creator = parse_author(str(entry["dc:creator"]))
+        authors = (creator,) if creator else ()
     abstract = str(entry.get("dc:description") or "").strip()
     year_match = re.match(r"\d{4}", str(entry.get("prism:coverDate") or ""))
     keywords = tuple(

@@ -83,6 +83,12 @@ def merged_into(store: Store, work_id: int) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
+def current_record_ids(store: Store) -> set[int]:
+    """Records the review works on (imports, and the latest finished run of each stage x
+    source: the ``current_records`` view); older runs stay stored and linked."""
+    return {int(r[0]) for r in store.conn.execute("SELECT record_id FROM current_records")}
+
+
 def screened_works(store: Store) -> set[int]:
     """Works with at least one screening decision (the screening step's ``decisions`` table)."""
     rows = store.conn.execute("SELECT DISTINCT work_id FROM decisions")
@@ -196,12 +202,9 @@ def link(
     matched_to: int | None = None,
     run_id: int | None = None,
 ) -> None:
-    link_record(conn, record_id, work_id, rule=rule, scores=scores, matched_to=matched_to)
-    if run_id is not None:
-        conn.execute(
-            "UPDATE record_work SET run_id = :run WHERE record_id = :r",
-            {"run": run_id, "r": record_id},
-        )
+    link_record(
+        conn, record_id, work_id, rule=rule, scores=scores, matched_to=matched_to, run_id=run_id
+    )
 
 
 def move_work(conn: sqlite3.Connection, absorbed: int, survivor: int) -> int:
@@ -218,13 +221,26 @@ def move_work(conn: sqlite3.Connection, absorbed: int, survivor: int) -> int:
     return int(cursor.rowcount)
 
 
-def start_run(conn: sqlite3.Connection) -> int:
+def start_run(conn: sqlite3.Connection, last_decision_id: int) -> int:
     cursor = conn.execute(
         "INSERT INTO dedup_runs (ran_at, n_records, n_works, n_new_records, n_joined_screened,"
-        " n_queued) VALUES (:at, 0, 0, 0, 0, 0)",
-        {"at": now()},
+        " n_queued, last_decision_id) VALUES (:at, 0, 0, 0, 0, 0, :decision)",
+        {"at": now(), "decision": last_decision_id},
     )
     return int(cursor.lastrowid or 0)
+
+
+def latest_decision_id(store: Store) -> int:
+    row = store.conn.execute("SELECT max(decision_id) FROM dedup_decisions").fetchone()
+    return int(row[0] or 0)
+
+
+def last_run_decision_id(store: Store) -> int | None:
+    """The latest decision the last run respected, or None before the first run."""
+    row = store.conn.execute(
+        "SELECT last_decision_id FROM dedup_runs ORDER BY run_id DESC LIMIT 1"
+    ).fetchone()
+    return int(row[0]) if row else None
 
 
 def finish_run(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rea.store.connection import Store
@@ -19,6 +21,26 @@ def create_work(conn: sqlite3.Connection) -> int:
     return int(cursor.lastrowid or 0)
 
 
+_LINK = (
+    "INSERT INTO record_work (record_id, work_id, rule, scores_json, matched_to, linked_at, run_id)"
+    " VALUES (:record_id, :work_id, :rule, :scores, :matched_to, :at, :run_id)"
+    " ON CONFLICT (record_id) DO UPDATE SET work_id = excluded.work_id,"
+    " rule = excluded.rule, scores_json = excluded.scores_json,"
+    " matched_to = excluded.matched_to, linked_at = excluded.linked_at,"
+    " run_id = excluded.run_id"
+)
+
+
+@dataclass(frozen=True)
+class NewLink:
+    record_id: int
+    work_id: int
+    rule: str
+    scores: dict[str, float] = field(default_factory=dict)
+    matched_to: int | None = None
+    run_id: int | None = None  # the `rea dedup` run that made it (None for a human action)
+
+
 def link_record(
     conn: sqlite3.Connection,
     record_id: int,
@@ -27,22 +49,29 @@ def link_record(
     rule: str,
     scores: dict[str, float] | None = None,
     matched_to: int | None = None,
+    run_id: int | None = None,
 ) -> None:
     """Link a record to a work (replacing an earlier link of that record)."""
-    conn.execute(
-        "INSERT INTO record_work (record_id, work_id, rule, scores_json, matched_to, linked_at)"
-        " VALUES (:record_id, :work_id, :rule, :scores, :matched_to, :at)"
-        " ON CONFLICT (record_id) DO UPDATE SET work_id = excluded.work_id,"
-        " rule = excluded.rule, scores_json = excluded.scores_json,"
-        " matched_to = excluded.matched_to, linked_at = excluded.linked_at",
-        {
-            "record_id": record_id,
-            "work_id": work_id,
-            "rule": rule,
-            "scores": json.dumps(scores or {}, sort_keys=True),
-            "matched_to": matched_to,
-            "at": now(),
-        },
+    link_records(conn, [NewLink(record_id, work_id, rule, scores or {}, matched_to, run_id)])
+
+
+def link_records(conn: sqlite3.Connection, links: Iterable[NewLink]) -> None:
+    """Link many records at once (one ``executemany``), each replacing its earlier link."""
+    at = now()
+    conn.executemany(
+        _LINK,
+        (
+            {
+                "record_id": k.record_id,
+                "work_id": k.work_id,
+                "rule": k.rule,
+                "scores": json.dumps(k.scores, sort_keys=True),
+                "matched_to": k.matched_to,
+                "at": at,
+                "run_id": k.run_id,
+            }
+            for k in links
+        ),
     )
 
 

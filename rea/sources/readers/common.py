@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rea.errors import ImportFormatError, Location
-from rea.records import Author, Record
+from rea.records import Author, Record, parse_author
 
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
@@ -50,20 +50,8 @@ def year_of(value: str, path: Path, line: int | None, field: str) -> int | None:
 
 
 def split_name(name: str) -> Author:
-    """``Family, Given`` or ``Family G.`` or ``Given Family`` → Author."""
-    name = " ".join(name.split()).strip(" ;")
-    if not name:
-        return Author(family="")
-    if "," in name:
-        family, _, given = name.partition(",")
-        return Author(family=family.strip(), given=given.strip())
-    parts = name.split(" ")
-    initials = re.compile(r"(?:[A-Z]\.?-?)+")
-    if len(parts) > 1 and initials.fullmatch(parts[-1]):
-        return Author(family=" ".join(parts[:-1]), given=parts[-1])
-    if len(parts) > 1 and all(initials.fullmatch(p) for p in parts[:-1]):
-        return Author(family=parts[-1], given=" ".join(parts[:-1]))
-    return Author(family=name)
+    """``Family, Given`` or ``Family G.`` or ``Given Family`` → Author (see ``parse_author``)."""
+    return parse_author(name) or Author(family="")
 
 
 def issns(*values: str) -> tuple[str, ...]:

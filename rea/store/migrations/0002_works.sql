@@ -60,5 +60,6 @@ CREATE TABLE dedup_runs (
     n_works           INTEGER NOT NULL,
     n_new_records     INTEGER NOT NULL,
     n_joined_screened INTEGER NOT NULL,
-    n_queued          INTEGER NOT NULL
+    n_queued          INTEGER NOT NULL,
+    last_decision_id  INTEGER NOT NULL DEFAULT 0  -- the latest human decision it respected
 );

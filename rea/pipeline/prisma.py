@@ -1,0 +1,183 @@
+"""Use cases: the PRISMA 2020 numbers of a review, and its report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rea import __version__
+from rea.config import ReviewPaths
+from rea.prisma import Outcome, PrismaCounts, compute, to_template_csv
+from rea.query import load_strategy, render
+from rea.query.lint import lint_strategy
+from rea.report import QueryView, ReferenceView, ReportContext, ReportFiles, format_reference
+from rea.report import write_report as write_report_files
+from rea.screening.config import load_screening_config
+from rea.screening.model import Phase, Status
+from rea.screening.service import outcomes as screening_outcomes
+from rea.store import Store, open_store
+from rea.store.prisma import (
+    latest_study_types,
+    run_rows,
+    search_rows,
+    snapshot_rows,
+    work_summaries,
+)
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    """What the PRISMA counts and the report need to know of the strategy."""
+
+    review_id: str
+    title: str
+    prospero: str
+    stages: tuple[str, ...]
+    stage_labels: dict[str, str]
+    strategy_text: str
+    queries: tuple[QueryView, ...]
+    warnings: tuple[str, ...]
+
+
+def strategy_info(paths: ReviewPaths) -> StrategyInfo:
+    """The review's strategy as the report shows it: title, stages, each rendered query."""
+    strategy = load_strategy(paths.strategy)
+    queries = []
+    prefix = f"{paths.root}/"
+    warnings = [str(f).replace(prefix, "") for f in lint_strategy(strategy)]
+    for stage in strategy.stages:
+        for db in (*strategy.api_sources, *strategy.import_sources):
+            rendered = render(strategy, db, stage.id)
+            queries.append(
+                QueryView(db=db, stage=stage.id, text=rendered.text, warnings=rendered.warnings)
+            )
+    return StrategyInfo(
+        review_id=strategy.review_id,
+        title=strategy.title,
+        prospero=strategy.prospero or "",
+        stages=tuple(s.id for s in strategy.stages),
+        stage_labels={s.id: s.label for s in strategy.stages},
+        strategy_text=paths.strategy.read_text(encoding="utf-8"),
+        queries=tuple(queries),
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
+
+
+def render_queries(paths: ReviewPaths) -> list[Path]:
+    """Every stage x database query of the review, written under ``<review>/queries``."""
+    from rea.pipeline.query import render_all
+
+    return render_all(paths.root, paths.queries)
+
+
+def screening_rules(
+    paths: ReviewPaths, store: Store
+) -> tuple[dict[tuple[int, str], Outcome] | None, dict[str, str]]:
+    """The final outcome of every screened work as the review's screening.toml decides it, and
+    the labels of its exclusion reasons; (None, {}) without a screening.toml."""
+    if not paths.screening.is_file():
+        return None, {}
+    config = load_screening_config(paths.screening)
+    found: dict[tuple[int, str], Outcome] = {}
+    for phase in (Phase.TITLE_ABSTRACT, Phase.FULL_TEXT):
+        for work_id, outcome in screening_outcomes(store, config, phase).items():
+            decision = {Status.INCLUDED: "include", Status.EXCLUDED: "exclude"}.get(outcome.status)
+            found[(work_id, phase.value)] = Outcome(decision, outcome.reason)
+    return found, {r.code: r.label for r in config.reasons}
+
+
+def _compute(paths: ReviewPaths, store: Store, stages: tuple[str, ...]) -> PrismaCounts:
+    outcomes, labels = screening_rules(paths, store)
+    return compute(store, stages=stages, outcomes=outcomes, reason_labels=labels)
+
+
+def prisma_counts(paths: ReviewPaths) -> PrismaCounts:
+    """Every PRISMA flow of the review (one per stage, plus the total), checked."""
+    info = strategy_info(paths)
+    with open_store(paths.store, create=False) as store:
+        return _compute(paths, store, info.stages)
+
+
+def write_csv(counts: PrismaCounts, path: Path, *, flow: str = "total") -> Path:
+    """The PRISMA2020-template CSV of one flow (default: the total)."""
+    text = to_template_csv(counts.flow(flow))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def build_report(
+    paths: ReviewPaths,
+    out_dir: Path | None = None,
+    *,
+    notes: tuple[str, ...] = (),
+) -> ReportFiles:
+    """Write the review's HTML report and its SVG flow diagrams; returns their paths."""
+    info = strategy_info(paths)
+    with open_store(paths.store, create=False) as store:
+        counts = _compute(paths, store, info.stages)
+        included = counts.total.works.get("included", [])
+        types = latest_study_types(store)
+        grouped: dict[str, list[ReferenceView]] = defaultdict(list)
+        for summary in sorted(
+            work_summaries(store, included),
+            key=lambda s: ([a[0].lower() for a in s.authors[:1]], s.year or 0, s.title),
+        ):
+            citation = format_reference(
+                summary.authors,
+                summary.title,
+                summary.journal,
+                summary.year,
+                summary.volume,
+                summary.issue,
+                summary.pages,
+                summary.doi,
+                summary.publisher,
+            )
+            view = ReferenceView(summary.work_id, citation, summary.doi, summary.url)
+            grouped[types.get(summary.work_id, "unclassified")].append(view)
+        order = ("review", "primary", "grey", "unclassified")
+        included_views = {k: tuple(grouped[k]) for k in order if grouped.get(k)}
+        snapshots = snapshot_rows(store)
+        runs = run_rows(store)
+        searches = search_rows(store)
+    queries = []
+    for q in info.queries:
+        mine = [s for s in snapshots if s.source == q.db and s.stage == q.stage]
+        latest = [s for s in searches if s.source == q.db and s.stage == q.stage][-1:]
+        origins = tuple(dict.fromkeys(s.origin for s in mine))
+        queries.append(
+            QueryView(
+                db=q.db,
+                stage=q.stage,
+                text=q.text,
+                warnings=q.warnings,
+                runs=origins,
+                run_dates=tuple(dict.fromkeys(s.at[:10] for s in mine if s.at)),
+                hits=sum(s.n_records for s in mine) if mine else None,
+                reported=latest[0].reported_count if latest else None,
+                query_changed=bool(latest)
+                and " ".join(latest[0].query.split()) != " ".join(q.text.split()),
+            )
+        )
+    context = ReportContext(
+        review_id=info.review_id,
+        title=info.title,
+        prospero=info.prospero,
+        rea_version=__version__,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        flows=[f.as_dict() for f in counts.flows()],
+        stage_labels=info.stage_labels,
+        total_rule=counts.rule,
+        strategy_text=info.strategy_text,
+        queries=tuple(queries),
+        lint_warnings=info.warnings,
+        agreement=[a.as_dict() for a in counts.agreement],
+        included=included_views,
+        runs=[r.__dict__ for r in runs],
+        snapshots=[s.__dict__ for s in snapshots],
+        notes=notes,
+    )
+    return write_report_files(context, out_dir or paths.report)

@@ -1,0 +1,308 @@
+"""Queries behind the PRISMA 2020 counts: records with their works, and the screening state.
+
+Everything here reads; the counting itself is in :mod:`rea.prisma`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from rea.store.connection import Store
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    record_id: int
+    source: str
+    kind: str  # 'database' | 'other'
+    stage: str
+    work_id: int | None  # None while the record is not deduplicated
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision_id: int
+    work_id: int
+    phase: str
+    reviewer: str
+    decision: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResolutionRow:
+    work_id: int
+    phase: str
+    decision: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WorkSummary:
+    """What a reference list needs of a work: taken from its most complete record."""
+
+    work_id: int
+    title: str
+    authors: tuple[tuple[str, str], ...]
+    journal: str
+    year: int | None
+    volume: str
+    issue: str
+    pages: str
+    doi: str
+    pmid: str
+    url: str
+    sources: tuple[str, ...]
+    publisher: str = ""  # the organisation of a grey-literature item
+
+
+def record_rows(store: Store) -> list[RecordRow]:
+    rows = store.conn.execute(
+        "SELECT r.record_id, r.source, r.source_kind, r.stage, rw.work_id"
+        " FROM records r LEFT JOIN record_work rw ON rw.record_id = r.record_id"
+        " ORDER BY r.record_id"
+    ).fetchall()
+    return [
+        RecordRow(
+            record_id=int(r["record_id"]),
+            source=str(r["source"]),
+            kind=str(r["source_kind"]),
+            stage=str(r["stage"]),
+            work_id=None if r["work_id"] is None else int(r["work_id"]),
+        )
+        for r in rows
+    ]
+
+
+def decision_rows(store: Store) -> list[DecisionRow]:
+    """Every screening decision in the order it was made (the log is append-only)."""
+    rows = store.conn.execute(
+        "SELECT decision_id, work_id, phase, reviewer, decision, reason FROM decisions"
+        " ORDER BY decision_id"
+    ).fetchall()
+    return [
+        DecisionRow(
+            decision_id=int(r["decision_id"]),
+            work_id=int(r["work_id"]),
+            phase=str(r["phase"]),
+            reviewer=str(r["reviewer"]),
+            decision=str(r["decision"]),
+            reason=str(r["reason"]),
+        )
+        for r in rows
+    ]
+
+
+def latest_resolutions(store: Store) -> list[ResolutionRow]:
+    """The latest resolution of each work and phase."""
+    rows = store.conn.execute(
+        "SELECT work_id, phase, decision, reason FROM resolutions r"
+        " WHERE resolution_id = (SELECT max(resolution_id) FROM resolutions"
+        "   WHERE work_id = r.work_id AND phase = r.phase)"
+        " ORDER BY work_id, phase"
+    ).fetchall()
+    return [
+        ResolutionRow(int(r["work_id"]), str(r["phase"]), str(r["decision"]), str(r["reason"]))
+        for r in rows
+    ]
+
+
+def latest_retrieval(store: Store) -> dict[int, str]:
+    """The latest full-text retrieval status of each work that has one."""
+    rows = store.conn.execute(
+        "SELECT work_id, status FROM retrieval t"
+        " WHERE retrieval_id = (SELECT max(retrieval_id) FROM retrieval WHERE work_id = t.work_id)"
+    ).fetchall()
+    return {int(r["work_id"]): str(r["status"]) for r in rows}
+
+
+def latest_study_types(store: Store) -> dict[int, str]:
+    rows = store.conn.execute(
+        "SELECT work_id, study_type FROM study_types t WHERE study_type_id ="
+        " (SELECT max(study_type_id) FROM study_types WHERE work_id = t.work_id)"
+    ).fetchall()
+    return {int(r["work_id"]): str(r["study_type"]) for r in rows}
+
+
+def work_summaries(store: Store, work_ids: list[int]) -> list[WorkSummary]:
+    """One summary per work, from the record with the most filled fields (ties: lowest id)."""
+    out: list[WorkSummary] = []
+    for work_id in work_ids:
+        rows = store.conn.execute(
+            "SELECT r.* FROM records r JOIN record_work rw ON rw.record_id = r.record_id"
+            " WHERE rw.work_id = :w ORDER BY r.record_id",
+            {"w": work_id},
+        ).fetchall()
+        if not rows:
+            continue
+
+        def filled(row: sqlite3.Row) -> int:
+            keys = ("title", "journal", "volume", "pages", "doi", "pmid", "authors_json")
+            return sum(1 for k in keys if row[k] not in ("", "[]", None))
+
+        best = max(rows, key=filled)
+        out.append(
+            WorkSummary(
+                work_id=work_id,
+                title=str(best["title"]),
+                authors=tuple((str(f), str(g)) for f, g in json.loads(best["authors_json"])),
+                journal=str(best["journal"]),
+                year=None if best["year"] is None else int(best["year"]),
+                volume=str(best["volume"]),
+                issue=str(best["issue"]),
+                pages=str(best["pages"]),
+                doi=str(best["doi"]),
+                pmid=str(best["pmid"]),
+                url=str(best["url"]),
+                sources=tuple(sorted({str(r["source"]) for r in rows})),
+                publisher=str(json.loads(best["extra_json"] or "{}").get("organisation", "")),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run_id: str
+    started_at: str
+    finished_at: str | None
+    rea_version: str
+
+
+def run_rows(store: Store) -> list[RunRow]:
+    rows = store.conn.execute(
+        "SELECT run_id, started_at, finished_at, rea_version FROM runs ORDER BY run_id"
+    ).fetchall()
+    return [
+        RunRow(str(r["run_id"]), str(r["started_at"]), r["finished_at"], str(r["rea_version"]))
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    source: str
+    stage: str
+    origin: str  # run id or imported file path
+    snapshot: str
+    sha256: str
+    n_records: int
+    at: str  # when the run started or the file was imported
+
+
+def snapshot_rows(store: Store) -> list[SnapshotRow]:
+    """Every raw response or imported file that gave records, with its checksum."""
+    rows = store.conn.execute(
+        "SELECT r.source, r.stage, coalesce(r.run_id, i.path, '') AS origin,"
+        " coalesce(r.snapshot, i.path, '') AS snapshot,"
+        " coalesce(r.snapshot_sha256, i.sha256, '') AS sha256, count(*) AS n,"
+        " coalesce(u.started_at, i.imported_at, '') AS at"
+        " FROM records r LEFT JOIN imports i ON i.import_id = r.import_id"
+        " LEFT JOIN runs u ON u.run_id = r.run_id"
+        " GROUP BY r.source, r.stage, origin, snapshot, sha256, at"
+        " ORDER BY r.stage, r.source, snapshot"
+    ).fetchall()
+    return [
+        SnapshotRow(
+            str(r["source"]),
+            str(r["stage"]),
+            str(r["origin"]),
+            str(r["snapshot"]),
+            str(r["sha256"]),
+            int(r["n"]),
+            str(r["at"]),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class RecordKeys:
+    """The identifiers of a record that tell which known item it is (used by the demo)."""
+
+    record_id: int
+    work_id: int | None
+    source: str
+    pmid: str
+    doi: str
+    eid: str
+    wos_ut: str
+    title: str
+    year: int | None
+
+
+def record_keys(store: Store) -> list[RecordKeys]:
+    rows = store.conn.execute(
+        "SELECT r.record_id, rw.work_id, r.source, r.pmid, r.doi, r.eid, r.wos_ut, r.title, r.year"
+        " FROM records r LEFT JOIN record_work rw ON rw.record_id = r.record_id"
+        " ORDER BY r.record_id"
+    ).fetchall()
+    return [
+        RecordKeys(
+            record_id=int(r["record_id"]),
+            work_id=None if r["work_id"] is None else int(r["work_id"]),
+            source=str(r["source"]),
+            pmid=str(r["pmid"]),
+            doi=str(r["doi"]),
+            eid=str(r["eid"]),
+            wos_ut=str(r["wos_ut"]),
+            title=str(r["title"]),
+            year=None if r["year"] is None else int(r["year"]),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """One search of a run: the query sent, what the database reported, what was stored."""
+
+    run_id: str
+    stage: str
+    source: str
+    query: str
+    reported_count: int | None
+    fetched_count: int
+    finished_at: str
+
+
+def search_rows(store: Store) -> list[SearchRow]:
+    rows = store.conn.execute(
+        "SELECT run_id, stage, source, query, reported_count, fetched_count, finished_at"
+        " FROM run_searches ORDER BY run_id, stage, source"
+    ).fetchall()
+    return [
+        SearchRow(
+            str(r["run_id"]),
+            str(r["stage"]),
+            str(r["source"]),
+            str(r["query"]),
+            None if r["reported_count"] is None else int(r["reported_count"]),
+            int(r["fetched_count"]),
+            str(r["finished_at"]),
+        )
+        for r in rows
+    ]
+
+
+def stopped_unscreened(store: Store, phase: str) -> set[int]:
+    """Works left unscreened when screening of ``phase`` was stopped (a ranking stop that is not
+    withdrawn); empty when the store has no stopping decisions (or no such table yet)."""
+    exists = store.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stopping_unscreened'"
+    ).fetchone()
+    if not exists:
+        return set()
+    latest = store.conn.execute(
+        "SELECT stop_id, withdrawn FROM stopping_decisions WHERE phase = :phase"
+        " ORDER BY stop_id DESC LIMIT 1",
+        {"phase": phase},
+    ).fetchone()
+    if latest is None or int(latest["withdrawn"]):
+        return set()
+    rows = store.conn.execute(
+        "SELECT work_id FROM stopping_unscreened WHERE stop_id = :stop", {"stop": latest["stop_id"]}
+    ).fetchall()
+    return {int(r["work_id"]) for r in rows}
