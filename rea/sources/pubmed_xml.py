@@ -1,13 +1,14 @@
 """PubMed XML (efetch ``retmode=xml``) to :class:`~rea.records.Record`, streamed.
 
-Each article is cut out of the page, stripped of the parts no field of :class:`Record` comes
-from (reference lists, affiliations, history…; the raw bytes stay in the snapshot), and parsed
-by libxml2 through lxml. The fields are then read in one walk over the children of the few
-elements that hold them, so that no Python work is spent on elements that are not kept. This
-is several times faster than building Bio.Entrez's nested dictionaries and than the standard
-library's ElementTree (measured with ``bench/ingest``); a test checks that both readings agree
-field by field on the real fixture records. ``esearch`` answers are small and are read with
-Bio.Entrez (see :mod:`rea.sources.pubmed`).
+Each article is cut out of the page, stripped of the bulky parts no field of :class:`Record`
+comes from (a journal article's history and reference list, a book's sections and references;
+the raw bytes stay in the snapshot), and a page's articles are parsed by libxml2 through lxml
+in one call. The fields are then read in one loop over the children of the few elements that
+hold them, so that little Python work is spent on elements that are not kept. libxml2 builds
+the tree about four times faster than the standard library's ElementTree, and building
+Bio.Entrez's nested dictionaries is slower still (measured with ``bench/ingest``); a test
+checks that this reading and Bio.Entrez's agree field by field on the real fixture records.
+``esearch`` answers are small and are read with Bio.Entrez (see :mod:`rea.sources.pubmed`).
 """
 
 from __future__ import annotations
