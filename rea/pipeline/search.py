@@ -369,7 +369,9 @@ def _ingest_one(job: tuple[str, Path, Provenance]) -> int:
     store = _WORKER_STORE.get(store_path)
     if store is None:
         store = _WORKER_STORE[store_path] = open_store(Path(store_path))
-    records = parse_articles(page, provenance, where=str(page))
+    # parsed before the write transaction opens, so that several processes parse at once
+    # and each holds the store's write lock only while its rows go in
+    records = list(parse_articles(page, provenance, where=str(page)))
     with store.transaction() as conn:
         return insert_many(conn, records)
 
@@ -378,7 +380,7 @@ def ingest_pubmed_pages(
     store_path: Path, pages: list[tuple[Path, Provenance]], *, workers: int = 1
 ) -> int:
     """Parse stored PubMed XML pages and store their records, one transaction per page; with
-    ``workers`` > 1 that many processes parse and write at once (SQLite queues the writes).
+    ``workers`` > 1 that many processes parse at once (SQLite queues their writes).
     Returns how many records were stored."""
     jobs = [(str(store_path), page, provenance) for page, provenance in pages]
     if workers <= 1:
