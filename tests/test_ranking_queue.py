@@ -174,3 +174,26 @@ def test_a_ranker_failure_is_raised_on_the_session_thread(tmp_path: Path) -> Non
             session.refresh()
     finally:
         context.close()
+
+
+def test_features_are_cached_in_the_review_folder(tmp_path: Path) -> None:
+    root, labels = _review(tmp_path)
+    paths = sp.ReviewPaths(root)
+    sp.decide(paths, _work(labels, True), "include", phase=TA, reviewer="AH")
+    sp.decide(paths, _work(labels, False), "exclude", phase=TA, reviewer="AH")
+    scores = []
+    for _ in range(2):
+        context = sp.open_screen(paths, TA, "AH")
+        try:
+            session = context.session
+            assert isinstance(session, rp.RankedSession)
+            assert session.ranker.wait_until_current(60)
+            scores.append(session.ranker.latest()[1])
+        finally:
+            context.close()
+        cached = list((root / "ranking").glob("features-*.npz"))
+        assert len(cached) == 1
+        if len(scores) == 1:
+            first = cached[0].stat().st_mtime_ns
+    assert cached[0].stat().st_mtime_ns == first  # read, not written again
+    assert scores[0] == scores[1]

@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rea.config import ReviewPaths
 from rea.errors import ConfigError, Location, ReaError, ScreeningError
@@ -49,7 +49,12 @@ from rea.store import Store, open_store
 from rea.store import ranking as rdb
 from rea.store import screening as sdb
 
+if TYPE_CHECKING:
+    from rea.ranking.model import Features
+
 STOP_RULES = ("statistical", "consecutive", "judgement")
+CACHE_FOLDER = "ranking"
+"""The review folder's subfolder for the ranker's cached features (safe to delete)."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,10 @@ class BackgroundRanker:
     of :func:`rea.ranking.order.retrain_due` the model is refitted and the new scores published.
     """
 
-    def __init__(self, texts: dict[int, str], labels: dict[int, bool]) -> None:
+    def __init__(
+        self, texts: dict[int, str], labels: dict[int, bool], cache_dir: Path | None = None
+    ) -> None:
+        self._cache_dir = cache_dir
         self._works = sorted(texts)
         self._texts = [texts[w] for w in self._works]
         self._labels = dict(labels)
@@ -206,11 +214,28 @@ class BackgroundRanker:
             True in values and False in values and retrain_due(len(self._labels), self._trained_on)
         )
 
-    def _run(self) -> None:
-        try:
-            from rea.ranking.model import featurize, train_and_score
+    def _features(self) -> Features:
+        """The works' features, from the review's cache when the same works were ranked before."""
+        from rea.ranking.model import features_key, featurize, load_features, save_features
 
-            features = featurize(self._texts)
+        if self._cache_dir is None:
+            return featurize(self._texts)
+        key = features_key([f"{w}\x1f{t}" for w, t in zip(self._works, self._texts, strict=True)])
+        path = self._cache_dir / f"features-{key}.npz"
+        if path.is_file():
+            return load_features(path)
+        features = featurize(self._texts)
+        save_features(features, path)
+        for old in self._cache_dir.glob("features-*.npz"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        return features
+
+    def _run(self) -> None:
+        from rea.ranking.model import train_and_score
+
+        try:
+            features = self._features()
             row = {w: i for i, w in enumerate(self._works)}
             while True:
                 with self._lock:
@@ -312,7 +337,8 @@ def open_ranked_session(
     config.screener(reviewer, phase)
     members = {f.work_id for f in final_decisions(store, config, phase)}
     texts = rdb.work_texts(store, members)
-    ranker = BackgroundRanker(texts, reviewer_labels(store, config, phase, reviewer))
+    cache = store.path.parent / CACHE_FOLDER
+    ranker = BackgroundRanker(texts, reviewer_labels(store, config, phase, reviewer), cache)
     if settings.order is not Order.RANDOM:
         ranker.start()
     return RankedSession(store, config, phase, reviewer, settings, ranker)

@@ -12,8 +12,10 @@ likely to be included.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -67,6 +69,27 @@ def featurize(texts: Sequence[str], settings: ModelSettings = DEFAULT_SETTINGS) 
     except ValueError:  # every text empty: no vocabulary, every work scores the same
         matrix = sp.csr_matrix((len(texts), 1), dtype=np.float64)
     return Features(sp.csr_matrix(matrix))
+
+
+def save_features(features: Features, path: Path) -> None:
+    """Write the feature matrix to ``path`` (``.npz``), via a temporary file renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    sp.save_npz(tmp, features.matrix)
+    tmp.replace(path)
+
+
+def load_features(path: Path) -> Features:
+    """Read a matrix written by :func:`save_features`."""
+    return Features(sp.csr_matrix(sp.load_npz(path)))
+
+
+def features_key(texts: Sequence[str], settings: ModelSettings = DEFAULT_SETTINGS) -> str:
+    """A digest of the texts (in order) and the settings: the name of a cached feature matrix."""
+    digest = hashlib.sha256(repr(settings).encode())
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\x1e")
+    return digest.hexdigest()[:20]
 
 
 def can_train(labels: Mapping[int, bool]) -> bool:
