@@ -1,8 +1,8 @@
 """The ranker: text features of every work, a classifier trained on the decisions so far.
 
 Features are computed once for the whole set of works (TF-IDF is unsupervised, so it may look at
-the unscreened texts too): word 1–2-grams, sublinear term frequency, words of one text only and
-of nearly every text dropped, rows L2-normalised. Training
+the unscreened texts too): word 1–2-grams, sublinear term frequency, every word kept, rows
+L2-normalised. Training
 then only fits a class-balanced logistic regression (liblinear, C = 10) on the rows with a
 decision, which takes milliseconds at a few hundred decisions; above 5,000 excludes it fits on
 every include and a fresh random sample of 5,000 excludes (see ``bench/prioritisation`` for the
@@ -55,13 +55,13 @@ def featurize(texts: Sequence[str], settings: ModelSettings = DEFAULT_SETTINGS) 
     """TF-IDF features of ``texts`` (title, abstract and keywords joined, one string a work)."""
     if not texts:
         return Features(sp.csr_matrix((0, 1), dtype=np.float64))
-    large = len(texts) >= 50
     vectorizer = TfidfVectorizer(
         ngram_range=settings.word_ngrams,
         sublinear_tf=True,
-        # words in one text only cannot link two works; on a tiny set keep every word
-        min_df=2 if large else 1,
-        max_df=0.9 if large else 1.0,
+        # every word is kept: a word of one text only links no two works, but it still counts in
+        # that text's length (its other words weigh less), which ranked better on the labelled sets
+        min_df=1,
+        max_df=1.0,
         strip_accents="unicode",
     )
     try:
