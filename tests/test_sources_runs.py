@@ -250,6 +250,7 @@ def test_no_key_and_no_network_say_what_to_set(tmp_path: Path) -> None:
         "Error: SCOPUS_API_KEY is not set, so Scopus cannot be searched"
     )
     assert "Hint: get a key at https://dev.elsevier.com" in no_key.stderr
+    assert "environment variable SCOPUS_API_KEY" in no_key.stderr  # named, not masked
     offline = run_cli(
         ["search", "--review", str(paths.root), "--source", "pubmed"], cwd=tmp_path, env=env
     )

@@ -54,8 +54,9 @@ def make_http(settings: Settings, *, sleep: Sleep = time.sleep) -> Http:
     if not settings.scopus_api_key:
         raise ConfigError(
             "SCOPUS_API_KEY is not set, so Scopus cannot be searched",
-            hint="get a key at https://dev.elsevier.com, export SCOPUS_API_KEY=... (and "
-            "SCOPUS_INSTTOKEN off campus), or search PubMed only with --source pubmed",
+            hint="get a key at https://dev.elsevier.com and put it in the environment variable "
+            "SCOPUS_API_KEY (and SCOPUS_INSTTOKEN off campus), or search PubMed only with "
+            "--source pubmed",
         )
     headers = {"X-ELS-APIKey": settings.scopus_api_key, "Accept": "application/json"}
     if settings.scopus_insttoken:

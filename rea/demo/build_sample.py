@@ -1,16 +1,19 @@
+# ruff: noqa: E501  (the reference data below is clearer on one line per item)
 """Build the demo sample under rea/demo/sample/ from the reference report's reference list.
 
 Run from the repository root, with the project's shared material beside the clone:
 
-    .venv/bin/python tools/build_demo_sample.py
+    .venv/bin/python -m rea.demo.build_sample
 
 It reads ``../shared/reference/003_b426e05fdb2da578.txt`` (Smith et al. 2020, NIHR HS&DR topic
 report, doi:10.3310/hsdr-tr-129678, Queen's Printer and Controller of HMSO 2020, free to
 reproduce for research with acknowledgement) and one Web of Science record from
 ``../shared/data/fixtures/`` and writes ``rea/demo/sample/items.json``: every reference parsed
 into structured fields, the sources that "find" it in the sample, and the sample's screening
-decisions. ``rea/demo/sample_formats.py`` (imported by the demo at run time) writes the native
-formats from that file. The generated file is committed, so a clone without ../shared has it.
+decisions, and then each source's native files (PubMed XML, Scopus JSON, Web of Science and Ovid
+exports, grey-literature CSVs) under ``rea/demo/sample/<stage>/``. Everything it writes is
+committed, so a clone without ../shared has it; the demo only reads those files. A maintainer's
+tool: nothing in rea imports it.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import cast
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHARED = next(
     (p / "shared" for p in REPO.parents if (p / "shared" / "reference").is_dir()),
     REPO.parent / "shared",
@@ -94,7 +98,9 @@ def parse_reference(number: int, text: str) -> dict[str, object]:
         r"(\d{4})\s*;\s*(?:\*\*)?([\w()]+)?(?:\*\*)?(?:\s*:\s*([\w\-]+))?", rest
     )
     year_match = re.findall(r"\b(1[89]\d\d|20[0-2]\d)\b", rest)
-    year = int(journal_ref.group(1)) if journal_ref else (int(year_match[-1]) if year_match else None)
+    year = (
+        int(journal_ref.group(1)) if journal_ref else (int(year_match[-1]) if year_match else None)
+    )
     italic = re.findall(r"\*([^*]+)\*", rest)
     if journal_ref and italic:
         title = rest.split("*", 1)[0].strip().rstrip(".")
@@ -145,7 +151,10 @@ def parse_reference(number: int, text: str) -> dict[str, object]:
 # Items whose printed form defeats the parser (a comma in the title, an organisation as author).
 OVERRIDES: dict[int, dict[str, object]] = {
     9: {"authors": [["NHS England and British Medical Association", ""]]},
-    10: {"authors": [["National Audit Office", ""]], "title": "Developing new care models through NHS vanguards"},
+    10: {
+        "authors": [["National Audit Office", ""]],
+        "title": "Developing new care models through NHS vanguards",
+    },
     18: {"title": "Primary care home", "url": "https://napc.co.uk/primary-care-home/"},
     22: {
         "authors": [["Salisbury", "H"]],
@@ -155,17 +164,31 @@ OVERRIDES: dict[int, dict[str, object]] = {
         "volume": "367",
         "kind": "article",
     },
-    29: {"title": "Cochrane handbook for systematic reviews of interventions", "year": 2019, "publisher": "John Wiley & Sons"},
+    29: {
+        "title": "Cochrane handbook for systematic reviews of interventions",
+        "year": 2019,
+        "publisher": "John Wiley & Sons",
+    },
     30: {"authors": [["Barends", "E"], ["Rousseau", "DM"], ["Briner", "RB"]]},
     39: {
         "authors": [["Bryman", "A"]],
         "title": "How many qualitative interviews is enough? Expert voices and early career reflections on sampling and cases in qualitative research",
         "publisher": "National Centre for Research Methods, Economic and Social Research Council",
     },
-    46: {"title": "A review of the effectiveness of primary care-led commissioning and its place in the NHS", "year": 2004, "publisher": "The Health Foundation"},
+    46: {
+        "title": "A review of the effectiveness of primary care-led commissioning and its place in the NHS",
+        "year": 2004,
+        "publisher": "The Health Foundation",
+    },
     102: {"title": "Integrated Care Pioneers", "year": 2013},
-    59: {"title": "Developing care for a changing population: learning from GP-led organisations", "publisher": "Nuffield Trust"},
-    67: {"title": "Primary Care Home: evaluating a new model of primary care", "publisher": "Nuffield Trust"},
+    59: {
+        "title": "Developing care for a changing population: learning from GP-led organisations",
+        "publisher": "Nuffield Trust",
+    },
+    67: {
+        "title": "Primary Care Home: evaluating a new model of primary care",
+        "publisher": "Nuffield Trust",
+    },
     110: {"year": 2020},
     36: {"year": 2019},
     41: {"year": 2018},
@@ -173,7 +196,9 @@ OVERRIDES: dict[int, dict[str, object]] = {
 
 
 def chapter3_citations(text: list[str]) -> set[int]:
-    start = next(i for i, line in enumerate(text) if line.startswith("Chapter 3: Lessons") and i > 500)
+    start = next(
+        i for i, line in enumerate(text) if line.startswith("Chapter 3: Lessons") and i > 500
+    )
     end = next(i for i in range(start, len(text)) if text[i].startswith("Chapter 4: Description"))
     cited: set[int] = set()
     for line in text[start:end]:
@@ -200,7 +225,7 @@ NEWS = {25: "hsj", 97: "hsj", 65: "pulse", 19: "gponline", 22: "gponline", 112: 
 
 
 def assign_sources(item: dict[str, object]) -> None:
-    number = int(item["ref"])  # type: ignore[arg-type]
+    number = int(str(item["ref"]))
     year = item["year"]
     found: list[str] = []
     if item["kind"] == "article" and isinstance(year, int) and 1998 <= year <= 2018:
@@ -295,8 +320,12 @@ def decide(item: dict[str, object], cited: set[int]) -> dict[str, object]:
     if include:
         ft: dict[str, object] = {"first": "include", "second": "include"}
         if pick(number, "ft-conflict", 10):
-            ft = {"first": "include", "second": "exclude", "reason": "no-relevant-findings",
-                  "resolved": "include"}
+            ft = {
+                "first": "include",
+                "second": "exclude",
+                "reason": "no-relevant-findings",
+                "resolved": "include",
+            }
         decisions["full_text"] = ft
         decisions["study_type"] = study_type(item)
         return decisions
@@ -339,8 +368,6 @@ def main() -> int:
     write_formats(items)
     print(f"{len(items)} items, {len(cited)} cited in chapter 3 -> {OUT.relative_to(REPO)}")
     return 0
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,7 +446,7 @@ def pubmed_efetch(items: list[dict[str, object]]) -> str:
                 else ""
             )
             + "</PublicationTypeList></Article></MedlineCitation>"
-            f'<PubmedData><PublicationStatus>ppublish</PublicationStatus><ArticleIdList>{ids}'
+            f"<PubmedData><PublicationStatus>ppublish</PublicationStatus><ArticleIdList>{ids}"
             "</ArticleIdList></PubmedData></PubmedArticle>"
         )
     out.append("</PubmedArticleSet>")
@@ -438,7 +465,7 @@ def pubmed_esearch(items: list[dict[str, object]]) -> str:
 
 
 def scopus_pages(items: list[dict[str, object]], per_page: int = 25) -> list[dict[str, object]]:
-    pages = []
+    pages: list[dict[str, object]] = []
     chunks = [items[i : i + per_page] for i in range(0, len(items), per_page)] or [[]]
     for number, chunk in enumerate(chunks):
         entries: list[dict[str, object]] = []
@@ -450,12 +477,18 @@ def scopus_pages(items: list[dict[str, object]], per_page: int = 25) -> list[dic
                     "surname": f,
                     "initials": ".".join(g) + "." if g else "",
                 }
-                for k, (f, g) in enumerate(item["authors"])  # type: ignore[arg-type]
+                for k, (f, g) in enumerate(cast(list[tuple[str, str]], item["authors"]))
             ]
             review = "review" in str(item["title"]).lower()
             entry: dict[str, object] = {
                 "@_fa": "true",
-                "link": [{"@_fa": "true", "@ref": "self", "@href": f"https://api.elsevier.com/content/abstract/scopus_id/{eid(item)[7:]}"}],
+                "link": [
+                    {
+                        "@_fa": "true",
+                        "@ref": "self",
+                        "@href": f"https://api.elsevier.com/content/abstract/scopus_id/{eid(item)[7:]}",
+                    }
+                ],
                 "prism:url": f"https://api.elsevier.com/content/abstract/scopus_id/{eid(item)[7:]}",
                 "dc:identifier": f"SCOPUS_ID:{eid(item)[7:]}",
                 "eid": eid(item),
@@ -568,8 +601,9 @@ def grey_csv(items: list[dict[str, object]], path: Path, source: str) -> None:
 
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["title", "authors", "organisation", "year", "url", "doi", "type",
-                         "found_via", "notes"])
+        writer.writerow(
+            ["title", "authors", "organisation", "year", "url", "doi", "type", "found_via", "notes"]
+        )
         for item in items:
             kind = "journal article" if item["kind"] == "article" else "report"
             if source in ("pulse", "hsj", "gponline") and item["ref"] in NEWS:
