@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-# the repository's sibling ``shared/`` (a worktree one level deeper looks one level further up)
+# the repository's sibling ``shared/`` (a checkout one level deeper looks one level further up)
 DATA = next(
     (
         p / "shared" / "data" / "dedup"
