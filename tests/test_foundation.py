@@ -116,7 +116,7 @@ LAYERS: list[set[str]] = [
     {"pipeline"},
     {"report", "screening", "prisma", "dedup", "sources", "ranking"},
     {"store"},
-    {"records", "query", "config"},
+    {"records", "query", "config", "files"},
     {"errors"},
 ]
 
@@ -151,3 +151,19 @@ def test_imports_go_downward_only() -> None:
                 if other <= own:
                     problems.append(f"{rel} imports {name}")
     assert problems == []
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    from rea.errors import ReaError
+    from rea.files import write_text_atomic
+
+    target = tmp_path / "out.csv"
+    write_text_atomic(target, "a,b\r\n1,2\r\n")
+    assert target.read_bytes() == b"a,b\r\n1,2\r\n"  # line endings as given
+    with pytest.raises(UnicodeEncodeError):
+        write_text_atomic(target, "x\ud800")  # not encodable: fails after the file is opened
+    assert target.read_bytes() == b"a,b\r\n1,2\r\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    with pytest.raises(ReaError, match="cannot write the export") as caught:
+        write_text_atomic(target / "inside.csv", "x", what="the export")  # a file as folder
+    assert str(target / "inside.csv") in caught.value.message()

@@ -15,7 +15,8 @@ from pathlib import Path
 from rea.config import ReviewPaths
 from rea.dedup import deduplicate, kept_record
 from rea.dedup.export import WorkRecords, csv_text, ris_text
-from rea.errors import DedupError, NotFound, ReaError
+from rea.errors import DedupError, NotFound
+from rea.files import write_text_atomic
 from rea.records import Record
 from rea.store import Store, open_store
 from rea.store import dedup as db
@@ -404,11 +405,5 @@ def export(paths: ReviewPaths, fmt: str, out: Path) -> int:
         if any(rid in current for rid, _ in rs)
     ]
     text = ris_text(works) if fmt == "ris" else csv_text(works)
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8", newline="")
-        tmp.replace(out)
-    except OSError as exc:
-        raise ReaError(f"cannot write the export: {exc.strerror}", where=str(out)) from exc
+    write_text_atomic(out, text, what="the export")
     return len(works)

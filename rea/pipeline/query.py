@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from rea.config import find_review
 from rea.errors import ConfigError
+from rea.files import write_text_atomic
 from rea.query import DATABASES, Finding, RenderedQuery, Strategy, load_strategy, render
 from rea.query.lint import lint_strategy, lint_text
 
@@ -41,7 +40,7 @@ def render_all(review: str | Path | None, out: Path, *, review_filter: bool = Fa
         for db in DATABASES:
             query = render(strategy, db, stage.id, review_filter=review_filter)
             path = out / stage.id / f"{db}.txt"
-            _write(path, query.text + "\n")
+            write_text_atomic(path, query.text + "\n")
             written.append(path)
             notes.append(f"### {db} ({stage.id}/{db}.txt)")
             notes.append("")
@@ -51,7 +50,7 @@ def render_all(review: str | Path | None, out: Path, *, review_filter: bool = Fa
             notes += [f"- {w}" for w in query.warnings] or ["- nothing to note"]
             notes.append("")
     notes_path = out / "NOTES.md"
-    _write(notes_path, "\n".join(notes).rstrip() + "\n")
+    write_text_atomic(notes_path, "\n".join(notes).rstrip() + "\n")
     written.append(notes_path)
     _remove_stale(out, written)
     return written
@@ -65,19 +64,6 @@ def _remove_stale(out: Path, written: list[Path]) -> None:
             path.unlink()
             if not any(path.parent.iterdir()):
                 path.parent.rmdir()
-
-
-def _write(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)

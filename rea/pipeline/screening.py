@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rea.config import ReviewPaths
 from rea.errors import ReaError
+from rea.files import write_text_atomic
 from rea.pipeline.ranking import RankedSession, load_ranking_settings, open_ranked_session
 from rea.query import load_strategy
 from rea.screening import (
@@ -94,9 +95,7 @@ def export_decisions(
     with opened(paths) as (store, config):
         text = write_export(store, config, phase=phase, reviewer=reviewer)
     if out is not None:
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8", newline="")
-        tmp.replace(out)
+        write_text_atomic(out, text, what="the decisions CSV")
     return text
 
 

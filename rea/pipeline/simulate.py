@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rea.errors import ImportFormatError, Location, ReaError
+from rea.files import write_text_atomic
 from rea.ranking.metrics import Metrics, recall_curve
 from rea.ranking.order import DEFAULT_RANDOM_SHARE, Order
 from rea.ranking.plot import recall_curve_svg
@@ -193,11 +194,5 @@ def run_simulation(
             title=f"Recall curve: {path.name} ({order.value} order)",
             labels=[f"seed {run.seed}" for run in runs],
         )
-        try:
-            svg_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = svg_path.with_name(svg_path.name + ".tmp")
-            tmp.write_text(svg, encoding="utf-8")
-            tmp.replace(svg_path)
-        except OSError as exc:
-            raise ReaError(f"cannot write the SVG: {exc.strerror}", where=str(svg_path)) from exc
+        write_text_atomic(svg_path, svg, what="the SVG")
     return SimulationReport(labelled, order, tuple(runs), metrics, svg_path)

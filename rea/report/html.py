@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 import jinja2
 
 from rea.errors import ReportError
+from rea.files import write_text_atomic
 from rea.report.diagram import LABELS, flow_svg
 
 TYPE_HEADINGS = {
@@ -169,18 +168,6 @@ def render_report(context: ReportContext) -> str:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(context: ReportContext, out_dir: Path) -> ReportFiles:
     """Write ``report.html`` and ``flow-<label>.svg`` per flow into ``out_dir``."""
     if not context.flows:
@@ -191,10 +178,10 @@ def write_report(context: ReportContext, out_dir: Path) -> ReportFiles:
         for flow in context.flows:
             path = out_dir / f"flow-{flow['label']}.svg"
             svg = flow_svg(flow, title=_flow_title(flow, context.stage_labels))
-            _write_atomic(path, '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n")
+            write_text_atomic(path, '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n")
             svgs.append(path)
         html_path = out_dir / "report.html"
-        _write_atomic(html_path, html)
+        write_text_atomic(html_path, html)
     except OSError as exc:
         raise ReportError(f"cannot write the report: {exc}", where=str(out_dir)) from exc
     return ReportFiles(html=html_path, svgs=tuple(svgs))
