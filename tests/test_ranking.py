@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +220,30 @@ def test_statistical_rule_rarely_stops_before_the_target_in_random_order() -> No
     # a 95 % confidence rule: at most about 1 in 20 stops may come before 95 % recall
     assert stopped >= 15
     assert early <= 2
+
+
+def test_two_sessions_caching_the_same_features_at_once_both_succeed(tmp_path: Path) -> None:
+    import threading
+
+    from rea.ranking.model import load_features, save_features
+
+    texts, _ = labelled_set(n=200, included=20, seed=3)
+    features = featurize(texts)
+    path = tmp_path / "ranking" / "features-same.npz"
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for _ in range(20):
+                save_features(features, path)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert (load_features(path).matrix != features.matrix).nnz == 0
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial file left

@@ -222,8 +222,10 @@ class BackgroundRanker:
             return featurize(self._texts)
         key = features_key([f"{w}\x1f{t}" for w, t in zip(self._works, self._texts, strict=True)])
         path = self._cache_dir / f"features-{key}.npz"
-        if path.is_file():
+        try:
             return load_features(path)
+        except FileNotFoundError:  # not cached yet (or removed meanwhile by another session)
+            pass
         features = featurize(self._texts)
         save_features(features, path)
         for old in self._cache_dir.glob("features-*.npz"):

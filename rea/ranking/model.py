@@ -13,6 +13,7 @@ likely to be included.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +73,22 @@ def featurize(texts: Sequence[str], settings: ModelSettings = DEFAULT_SETTINGS) 
 
 
 def save_features(features: Features, path: Path) -> None:
-    """Write the feature matrix to ``path`` (``.npz``), via a temporary file renamed into place."""
+    """Write the feature matrix to ``path`` (``.npz``), via a temporary file renamed into place.
+
+    The temporary file has a name of its own (``.features-….partial``), so two sessions opening
+    the same review at once each write their own and the last rename wins with the same content.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    sp.save_npz(tmp, features.matrix)
+    with tempfile.NamedTemporaryFile(
+        dir=path.parent, prefix=".features-", suffix=".partial", delete=False
+    ) as handle:
+        tmp = Path(handle.name)
+        try:
+            sp.save_npz(handle, features.matrix)
+        except BaseException:
+            handle.close()
+            tmp.unlink(missing_ok=True)
+            raise
     tmp.replace(path)
 
 
