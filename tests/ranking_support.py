@@ -13,23 +13,25 @@ from rea.store.works import create_work, link_record
 from tests.helpers import REPO
 
 TOPIC = [
-    "nudge",
-    "reminder",
-    "prescribing",
-    "clinicians",
-    "physicians",
-    "default",
-    "order",
-    "set",
-    "alert",
-    "feedback",
-    "guideline",
-    "adherence",
-    "behaviour",
-    "change",
-    "choice",
-    "architecture",
+    "nudge clinicians",
+    "reminder to physicians",
+    "prescribing feedback",
+    "default order set",
+    "electronic alert",
+    "peer comparison",
+    "guideline adherence",
+    "behaviour change",
+    "choice architecture",
+    "audit and feedback",
+    "active choice",
+    "social norms",
+    "opt out",
+    "decision support",
+    "commitment letter",
+    "accountable justification",
 ]
+"""Phrases, as a topic shows in real abstracts: their words come in order, so that 2-grams
+carry the topic as they do in real text."""
 OTHER = [
     "mouse",
     "protein",
@@ -78,7 +80,8 @@ def labelled_set(n: int = 400, included: int = 20, seed: int = 1) -> tuple[list[
     """``n`` short abstracts; the included ones draw some of their words from TOPIC.
 
     Every text is mostly common words, so single words do not give the label away: an include
-    has about one topic word in six, an exclude one in forty (some excludes are near misses).
+    has about one topic phrase in six draws, an exclude one in forty (some excludes are near
+    misses).
     """
     rng = random.Random(seed)
     texts, labels = [], []
@@ -89,7 +92,7 @@ def labelled_set(n: int = 400, included: int = 20, seed: int = 1) -> tuple[list[
         for _ in range(60):
             draw = rng.random()
             if draw < topic_share:
-                words.append(rng.choice(TOPIC))
+                words.extend(rng.choice(TOPIC).split())
             elif draw < topic_share + 0.3:
                 words.append(rng.choice(OTHER))
             else:

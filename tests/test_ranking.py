@@ -222,6 +222,18 @@ def test_statistical_rule_rarely_stops_before_the_target_in_random_order() -> No
     assert early <= 2
 
 
+def test_includes_together_outweigh_the_excludes_by_the_stated_ratio() -> None:
+    import numpy as np
+
+    from rea.ranking.model import sample_weights
+
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], dtype=np.int64)
+    weights = sample_weights(y, 20.0)
+    assert weights.sum() == pytest.approx(len(y))
+    assert weights[y == 1].sum() / weights[y == 0].sum() == pytest.approx(20.0)
+    assert len(set(weights[y == 1])) == 1 and len(set(weights[y == 0])) == 1
+
+
 def test_two_sessions_caching_the_same_features_at_once_both_succeed(tmp_path: Path) -> None:
     import threading
 

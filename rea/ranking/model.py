@@ -1,13 +1,15 @@
 """The ranker: text features of every work, a classifier trained on the decisions so far.
 
 Features are computed once for the whole set of works (TF-IDF is unsupervised, so it may look at
-the unscreened texts too): word 1–2-grams, sublinear term frequency, every word kept, rows
-L2-normalised. Training
-then only fits a class-balanced logistic regression (liblinear, C = 10) on the rows with a
-decision, which takes milliseconds at a few hundred decisions; above 5,000 excludes it fits on
-every include and a fresh random sample of 5,000 excludes (see ``bench/prioritisation`` for the
-times). The scores are the classifier's decision values: higher means more
-likely to be included.
+the unscreened texts too): word 1–2-grams, each counted once per work however often it occurs
+(binary term frequency) and weighted by its inverse document frequency, every word kept, rows
+L2-normalised. Training then only fits a linear support vector machine (liblinear, squared
+hinge loss, C = 0.11) on the rows with a decision, with the includes weighted up so that
+together they weigh 20 times as much as the excludes together. That takes milliseconds at a few
+hundred decisions; above 5,000 excludes it fits on every include and a fresh random sample of
+5,000 excludes (see ``bench/prioritisation`` for the times and ``docs/ranking.md`` for the
+measurements behind each choice). The scores are the classifier's decision values: higher means
+more likely to be included.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
 from rea.errors import ReaError
 
@@ -32,7 +34,13 @@ class ModelSettings:
     """The ranker's knobs; the defaults are the ones documented and benchmarked."""
 
     word_ngrams: tuple[int, int] = (1, 2)
-    c: float = 10.0
+    binary_tf: bool = True
+    """Count a word once per work, however often it occurs (else 1 + log of its count)."""
+    c: float = 0.11
+    """The support vector machine's C (smaller: more regularised), with the sample weights
+    scaled so that they sum to the number of decisions."""
+    include_weight_ratio: float = 20.0
+    """How many times the includes together outweigh the excludes together in a fit."""
     max_excludes: int = 5_000
     """Above this many excludes, each retrain uses all includes and a sample of this many
     excludes (drawn afresh each time), which keeps a retrain at 20,000 decisions near a second."""
@@ -58,7 +66,8 @@ def featurize(texts: Sequence[str], settings: ModelSettings = DEFAULT_SETTINGS) 
         return Features(sp.csr_matrix((0, 1), dtype=np.float64))
     vectorizer = TfidfVectorizer(
         ngram_range=settings.word_ngrams,
-        sublinear_tf=True,
+        binary=settings.binary_tf,
+        sublinear_tf=not settings.binary_tf,
         # every word is kept: a word of one text only links no two works, but it still counts in
         # that text's length (its other words weigh less), which ranked better on the labelled sets
         min_df=1,
@@ -134,9 +143,23 @@ def train_and_score(
             [np.flatnonzero(y == 1), rng.choice(excluded, settings.max_excludes, replace=False)]
         )
         rows, y = rows[keep], y[keep]
-    classifier = LogisticRegression(
-        C=settings.c, class_weight="balanced", solver="liblinear", max_iter=200
+    classifier = LinearSVC(C=settings.c, loss="squared_hinge", random_state=0)
+    classifier.fit(
+        features.matrix[rows], y, sample_weight=sample_weights(y, settings.include_weight_ratio)
     )
-    classifier.fit(features.matrix[rows], y)
     scores: NDArray[np.float64] = classifier.decision_function(features.matrix)
     return scores
+
+
+def sample_weights(y: NDArray[np.int64], ratio: float) -> NDArray[np.float64]:
+    """Weights under which the includes (``y == 1``) together outweigh the excludes together
+    ``ratio`` times, scaled to sum to ``len(y)`` (so ``C`` keeps one meaning as decisions grow).
+
+    Includes are rare, often 1–5 % of the works: weighted equally, the excludes would decide the
+    fit, and the few includes' words would barely move the ranking.
+    """
+    includes = int(np.count_nonzero(y == 1))
+    excludes = len(y) - includes
+    weights = np.where(y == 1, 1.0, includes / (ratio * excludes)).astype(np.float64)
+    scaled: NDArray[np.float64] = weights * (len(y) / weights.sum())
+    return scaled
