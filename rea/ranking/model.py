@@ -43,7 +43,7 @@ class ModelSettings:
     """How many times the includes together outweigh the excludes together in a fit."""
     max_excludes: int = 5_000
     """Above this many excludes, each retrain uses all includes and a sample of this many
-    excludes (drawn afresh each time), which keeps a retrain at 20,000 decisions near a second."""
+    excludes (drawn afresh each time), which keeps a retrain at 20,000 decisions near 0.3 s."""
 
 
 DEFAULT_SETTINGS = ModelSettings()
