@@ -10,7 +10,6 @@ from rea.records import Provenance, Record
 from rea.store import open_store
 from rea.store.records import add_records
 from rea.store.works import create_work, link_record
-from tests.helpers import REPO
 
 TOPIC = [
     "nudge clinicians",
@@ -107,24 +106,12 @@ def labelled_set(n: int = 400, included: int = 20, seed: int = 1) -> tuple[list[
 def make_ranked_review(root: Path, texts: list[str], *, order: str = "prioritised") -> ReviewPaths:
     """A review folder whose works (ids 1..n) have ``texts`` as titles, screened by AH and MS
     (every work by both, blind) in ``order``."""
-    from tests.screening_support import SCREENING_TOML
+    from tests.screening_support import SCREENING_TOML, review_folder
 
-    folder = root / "searches" / "ranked-rea"
-    folder.mkdir(parents=True)
     toml = SCREENING_TOML.format(share=1.0, maybe="true")
-    (folder / "screening.toml").write_text(
-        toml + f'\n[ranking]\norder = "{order}"\nconsecutive_excludes = 20\n', encoding="utf-8"
-    )
-    strategy = REPO / "searches" / "pcn-rea" / "strategy.toml"
-    (folder / "strategy.toml").write_text(strategy.read_text(encoding="utf-8"), encoding="utf-8")
-    paths = ReviewPaths(folder)
+    ranking = f'\n[ranking]\norder = "{order}"\nconsecutive_excludes = 20\n'
+    paths = review_folder(root, "ranked-rea", toml + ranking)
     with open_store(paths.store) as store:
-        with store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO runs (run_id, started_at, finished_at, rea_version, path)"
-                " VALUES ('run-1', '2026-01-01T00:00:00+00:00', '2026-01-01T00:01:00+00:00',"
-                " 'test', 'runs/run-1')"
-            )
         source = Provenance(source="pubmed", stage="all", run_id="run-1")
         records = [Record(provenance=source, title=text, year=2020) for text in texts]
         ids = add_records(store, records)

@@ -60,6 +60,24 @@ def work_title(n: int) -> str:
     return f"Study {n:05d} of general practice federations in England"
 
 
+def review_folder(root: Path, name: str, screening_toml: str) -> ReviewPaths:
+    """``root/searches/name`` with ``screening_toml``, the reference review's strategy (its terms
+    are highlighted on the screen) and a store holding one search run, ``run-1``, no records."""
+    folder = root / "searches" / name
+    folder.mkdir(parents=True)
+    strategy = REPO / "searches" / "pcn-rea" / "strategy.toml"
+    (folder / "strategy.toml").write_text(strategy.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "screening.toml").write_text(screening_toml, encoding="utf-8")
+    paths = ReviewPaths(folder)
+    with open_store(paths.store) as store, store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO runs (run_id, started_at, finished_at, rea_version, path)"
+            " VALUES ('run-1', '2026-01-01T00:00:00+00:00', '2026-01-01T00:01:00+00:00',"
+            " 'test', 'runs/run-1')"
+        )
+    return paths
+
+
 def make_review(
     root: Path,
     n_works: int = 6,
@@ -70,22 +88,12 @@ def make_review(
 ) -> ReviewPaths:
     """A review folder under ``root`` with screening.toml and a store of ``n_works`` works
     (work ids 1..n), each with ``records_per_work`` records (PubMed, then Scopus)."""
-    folder = root / "searches" / "test-rea"
-    folder.mkdir(parents=True)
-    # the reference review's strategy: its terms are highlighted on the screen
-    strategy = REPO / "searches" / "pcn-rea" / "strategy.toml"
-    (folder / "strategy.toml").write_text(strategy.read_text(encoding="utf-8"), encoding="utf-8")
-    (folder / "screening.toml").write_text(
-        SCREENING_TOML.format(share=share, maybe=str(maybe_counts_as_include).lower())
+    paths = review_folder(
+        root,
+        "test-rea",
+        SCREENING_TOML.format(share=share, maybe=str(maybe_counts_as_include).lower()),
     )
-    paths = ReviewPaths(folder)
     with open_store(paths.store) as store:
-        with store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO runs (run_id, started_at, finished_at, rea_version, path)"
-                " VALUES ('run-1', '2026-01-01T00:00:00+00:00', '2026-01-01T00:01:00+00:00',"
-                " 'test', 'runs/run-1')"
-            )
         records = []
         for n in range(1, n_works + 1):
             for k in range(records_per_work):
