@@ -234,8 +234,9 @@ class BackgroundRanker:
         return features
 
     def _run(self) -> None:
-        from rea.ranking.model import train_and_score
+        from rea.ranking.model import ModelState, train_and_score
 
+        state = ModelState()  # the adaptive model's choice of features, kept between retrains
         try:
             features = self._features()
             row = {w: i for i, w in enumerate(self._works)}
@@ -246,7 +247,7 @@ class BackgroundRanker:
                         return
                     snapshot = {row[w]: v for w, v in self._labels.items() if w in row}
                     count = len(self._labels)
-                values = train_and_score(features, snapshot)
+                values = train_and_score(features, snapshot, state=state)
                 scores = {w: float(values[i]) for i, w in enumerate(self._works)}
                 with self._lock:
                     self._scores, self._trained_on = scores, count
