@@ -321,3 +321,46 @@ def test_knee_rule_waits_for_a_bend_and_150_works() -> None:
     assert not knee_stop([False] * 50 + [True] + [False] * 200)
     assert target_sample_size(0.95, 0.95) == 59
     assert target_sample_size(0.7, 0.95) == 9
+
+
+def test_adaptive_model_keeps_the_features_that_rank_held_out_includes_better() -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from rea.ranking.model import Features, ModelState
+
+    texts, labels = labelled_set(n=300, included=30, seed=4)
+    informative = featurize(texts).matrix
+    rng = np.random.default_rng(0)
+    noise = sp.csr_matrix(rng.random((300, 50)) * (rng.random((300, 50)) < 0.2))
+    known = {i: labels[i] for i in range(200)}
+    # the informative features as the binary set, noise as the alternative: binary is chosen
+    state = ModelState()
+    train_and_score(Features(informative, noise), known, state=state)
+    assert state.choices and state.use_alternative is False
+    # the other way round: the alternative is kept
+    state = ModelState()
+    scores = train_and_score(Features(noise, informative), known, state=state)
+    assert state.choices and state.use_alternative is True
+    unseen = range(200, 300)
+    inc = [scores[i] for i in unseen if labels[i]]
+    exc = [scores[i] for i in unseen if not labels[i]]
+    assert sum(a > b for a in inc for b in exc) / (len(inc) * len(exc)) > 0.85
+    # fewer than 3 includes: no cross-validation yet, ASReview's default features are used
+    state = ModelState()
+    few = {i: labels[i] for i in range(300) if not labels[i]} | {
+        next(i for i in range(300) if labels[i]): True
+    }
+    train_and_score(Features(informative, noise), few, state=state)
+    assert state.choices == [] and state.use_alternative is True
+
+
+def test_works_without_text_do_not_break_a_simulation() -> None:
+    texts, labels = labelled_set(n=200, included=20, seed=6)
+    texts = list(texts)
+    empty = [i for i in range(200) if labels[i]][:3] + [i for i in range(200) if not labels[i]][:7]
+    for i in empty:
+        texts[i] = ""
+    for seed in range(3):  # some seeds draw a prior include without text
+        run = simulate(texts, labels, seed=seed)
+        assert sum(run.screened_labels()) == run.n_relevant
