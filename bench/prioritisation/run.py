@@ -93,7 +93,12 @@ SETS: list[tuple[str, str | None, str]] = [
 ]
 
 ELAS_U4 = ModelSettings(
-    binary_tf=False, max_df=0.95, c=0.11, include_weight_ratio=9.8, no_text="model"
+    binary_tf=False,
+    max_df=0.95,
+    c=0.11,
+    include_weight_ratio=9.8,
+    no_text="model",
+    adaptive=False,
 )
 """ASReview LAB 2's default model (ELAS u4), rebuilt from its published settings."""
 
