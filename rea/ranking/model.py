@@ -1,15 +1,15 @@
 """The ranker: text features of every work, a classifier trained on the decisions so far.
 
 Features are computed once for the whole set of works (TF-IDF is unsupervised, so it may look at
-the unscreened texts too): word 1–2-grams, each counted once per work however often it occurs
-(binary term frequency) and weighted by its inverse document frequency, every word kept, rows
-L2-normalised. Training then only fits a linear support vector machine (liblinear, squared
-hinge loss, C = 0.11) on the rows with a decision, with the includes weighted up so that
-together they weigh 20 times as much as the excludes together. That takes milliseconds at a few
-hundred decisions; above 5,000 excludes it fits on every include and a fresh random sample of
-5,000 excludes (see ``bench/prioritisation`` for the times and ``docs/ranking.md`` for the
-measurements behind each choice). The scores are the classifier's decision values: higher means
-more likely to be included.
+the unscreened texts too), word 1–2-grams, rows L2-normalised, in two sets: ASReview's default
+(sublinear term frequency, words in over 95 % of works dropped) and binary term frequency (each
+word counted once per work, every word kept). Training fits a linear support vector machine
+(liblinear, squared hinge loss, C = 0.11) on the rows with a decision, the includes weighted up
+(9.8 : 1 with the first set, 20 : 1 with the binary one). The model is adaptive: the binary set
+replaces the default only when a cross-validation on the decisions so far shows it clearly
+better (see :class:`ModelSettings` and ``docs/ranking.md`` for the measurements behind it).
+Above 5,000 excludes a fit uses every include and a fresh random sample of 5,000 excludes. The
+scores are the classifier's decision values: higher means more likely to be included.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ class ModelSettings:
     adaptive: bool = True
     """Keep two feature sets (binary term frequency with every word and includes weighted 20 : 1;
     sublinear with words in over 95 % of works dropped and 9.8 : 1, ASReview's default) and use
-    the one that ranked the held-out includes better in a cross-validation on the decisions so
-    far (repeated as the includes grow by half); the second until there are 3 includes."""
+    the binary one only when it ranked the held-out includes clearly better in a cross-validation
+    on the decisions so far (repeated as the includes grow by half); the default until there are
+    3 includes. Without it, one set as ``binary_tf`` and ``max_df`` say."""
     max_excludes: int = 5_000
     """Above this many excludes, each retrain uses all includes and a sample of this many
     excludes (drawn afresh each time), which keeps a retrain at 20,000 decisions near 0.3 s."""
