@@ -258,7 +258,8 @@ class WebReview:
         """This thread's connection to the store (opened on first use)."""
         store: Store | None = getattr(self._local, "store", None)
         if store is None:
-            store = open_store(self.paths.store, create=False)
+            # closed by close() on the server's thread at shutdown
+            store = open_store(self.paths.store, create=False, threads=True)
             self._local.store = store
             with self._guard:
                 self._stores.append(store)
@@ -304,6 +305,7 @@ class WebReview:
                 slot.context = None
             if slot.context is None:
                 slot.context = open_screen(self.paths, phase, reviewer, threads=True)
+                slot.context.session.via = "web"
             yield slot.context
 
     def _page(self, context: ScreenContext, message: str = "") -> WorkPage:

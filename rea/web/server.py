@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 
 import waitress
+from flask import Flask
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from rea.config import ReviewPaths
@@ -22,6 +23,7 @@ class Server:
     """A bound server: its address, and how to run and stop it."""
 
     review: WebReview
+    app: Flask
     wsgi: BaseWSGIServer | MultiSocketServer
     host: str
     port: int
@@ -72,7 +74,7 @@ def start_server(
         review.close()
         raise
     bound_port = int(getattr(wsgi, "effective_port", port))
-    return Server(review, wsgi, host, bound_port)
+    return Server(review, app, wsgi, host, bound_port)
 
 
 def is_loopback(host: str) -> bool:
