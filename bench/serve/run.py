@@ -70,7 +70,17 @@ def texts() -> list[tuple[str, str]]:
         print(f"titles and abstracts: {len(rows)} real records from {SHARED.name}, cycled")
         return rows
     print("titles and abstracts: generated (../shared/data/screening not found)")
-    words = "primary care network general practice federation collaboration cost impact".split()
+    words = [
+        "primary",
+        "care",
+        "network",
+        "general",
+        "practice",
+        "federation",
+        "collaboration",
+        "cost",
+        "impact",
+    ]
     return [
         (
             " ".join(words[(i + k) % len(words)] for k in range(12)),
