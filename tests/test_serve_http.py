@@ -477,3 +477,50 @@ def test_browser_terminal_and_rea_decide_work_on_one_store_at_once(tmp_path: Pat
                        ("AH", 3, "include", "web"), ("AH", 4, "include", "web"),
                        ("AH", 5, "include", "web")]  # fmt: skip
     assert ms_rows == [("MS", w, "include", "screen") for w in (1, 2, 3, 4)]
+
+
+# --- progress and the review's queue order ------------------------------------------------------
+
+
+def test_progress_shows_counts_agreement_stopping_and_a_recall_curve(
+    site: tuple[ReviewPaths, Server],
+) -> None:
+    paths, server = site
+    for work, ah, ms in (
+        (1, "include", "include"),
+        (2, "exclude", "exclude"),
+        (3, "exclude", "include"),
+    ):
+        screening_pipeline.decide(paths, work, ah, phase=TA, reviewer="AH")
+        screening_pipeline.decide(paths, work, ms, phase=TA, reviewer="MS")
+    screening_pipeline.decide(paths, 4, "maybe", phase=TA, reviewer="AH")
+    page = client(server, "AH").get("/progress").text
+    assert "6 works · included 1 · excluded 1 · pending 3 · conflicts 1" in page
+    # AH's own split, and MS's counts without their decisions
+    assert "<td>AH</td><td>6</td><td>4</td><td>2</td>\n      <td>1</td><td>2</td><td>1</td>" in page
+    assert "<td>MS</td><td>6</td><td>3</td><td>3</td>\n      <td>·</td><td>·</td><td>·</td>" in page
+    assert "kappa AH–MS: 0.40 (agreement 67% on 3 works both decided)" in page
+    assert "Stopping: about" in page
+    points = re.search(r'<polyline class="curve" points="([^"]+)"', page)
+    assert points is not None
+    # works 1 (included), 2 (excluded), 3 (conflict: AH's own exclude), 4 (AH's own maybe)
+    assert len(points.group(1).split()) == 5 + 1  # the start, four works, the last again
+    assert "works screened (4)" in page
+
+
+def test_the_browser_queue_follows_the_reviews_ranking_order(tmp_path: Path) -> None:
+    paths = review(tmp_path, 30)
+    toml = paths.screening.read_text(encoding="utf-8")
+    paths.screening.write_text(toml + '\n[ranking]\norder = "random"\n', encoding="utf-8")
+    with served(paths) as server:
+        ah = client(server, "AH")
+        shown = ah.get("/api/screen/title_abstract?fresh=1").json()["work"]["work_id"]
+        for _ in range(5):
+            answer = ah.post(
+                "/api/screen/title_abstract/decide", json={"work_id": shown, "decision": "exclude"}
+            )
+            shown = answer.json()["work"]["work_id"]
+    with sqlite3.connect(paths.store) as conn:
+        rows = conn.execute("SELECT work_id, queue_order, via FROM decisions").fetchall()
+    assert {(order, via) for _, order, via in rows} == {("random", "web")}
+    assert [w for w, _, _ in rows] != sorted(w for w, _, _ in rows)  # not in id order
