@@ -253,11 +253,11 @@ def create_app(review: WebReview, *, csrf: CsrfKeys | None = None) -> Flask:
     @app.get("/")
     @signed_in
     def home() -> Any:
-        v = me()
-        if v.phases:
-            return redirect(f"/screen/{v.phases[0].value}", 303)
+        v = me()  # the adjudicator's link opens the conflicts page, a screener's their queue
         if v.reviewer.adjudicates:
             return redirect(f"/conflicts/{Phase.TITLE_ABSTRACT.value}", 303)
+        if v.phases:
+            return redirect(f"/screen/{v.phases[0].value}", 303)
         return redirect("/progress", 303)
 
     @app.get("/login/<token>")
