@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import waitress
 from flask import Flask
-from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress import wasyncore
+from waitress.server import BaseWSGIServer
 
 from rea.config import ReviewPaths
 from rea.errors import ConfigError
@@ -24,7 +25,7 @@ class Server:
 
     review: WebReview
     app: Flask
-    wsgi: BaseWSGIServer | MultiSocketServer
+    wsgi: BaseWSGIServer
     host: str
     port: int
 
@@ -38,6 +39,7 @@ class Server:
         try:
             self.wsgi.run()
         finally:
+            self.wsgi.task_dispatcher.shutdown()
             self.review.close()
 
     def run_in_thread(self) -> threading.Thread:
@@ -46,7 +48,10 @@ class Server:
         return thread
 
     def stop(self) -> None:
-        self.wsgi.close()
+        """Stop serving: every socket is closed on the server's own thread (through waitress's
+        trigger), so its loop ends instead of polling a closed socket."""
+        sockets = self.wsgi._map  # waitress keeps no public name for its socket map
+        self.wsgi.trigger.pull_trigger(lambda: wasyncore.close_all(sockets))
 
 
 def start_server(
@@ -56,7 +61,7 @@ def start_server(
     review = WebReview(paths)
     try:
         app = create_app(review)
-        wsgi = waitress.create_server(
+        wsgi = waitress.create_server(  # one host and port: a single-socket server
             app,
             host=host,
             port=port,
@@ -73,7 +78,14 @@ def start_server(
     except BaseException:
         review.close()
         raise
-    bound_port = int(getattr(wsgi, "effective_port", port))
+    if not isinstance(wsgi, BaseWSGIServer):  # the host name stands for several addresses
+        wsgi.close()
+        review.close()
+        raise ConfigError(
+            f"{host} names more than one address to listen on",
+            hint="give --host as one address, e.g. 127.0.0.1 or ::1",
+        )
+    bound_port = int(wsgi.effective_port)
     return Server(review, app, wsgi, host, bound_port)
 
 
