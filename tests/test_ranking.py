@@ -172,8 +172,8 @@ def test_too_early_without_an_include() -> None:
 
 
 def test_statistical_rule_depends_on_the_recall_target() -> None:
-    # 20 includes early, then a run of 150 excludes among 2,000 works (1,000 unscreened)
-    decisions = [i % 10 == 0 for i in range(200)] + [False] * 650 + [False] * 150
+    # 20 includes early, then a run of 1,500 excludes among 2,000 works (300 unscreened)
+    decisions = [i % 10 == 0 for i in range(200)] + [False] * 1500
     loose = buscar_p_value(decisions, 2000, recall_target=0.8)
     strict = buscar_p_value(decisions, 2000, recall_target=0.99)
     assert loose < 0.05 < strict

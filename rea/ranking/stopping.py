@@ -10,7 +10,8 @@ for include) and the number of works in the phase. Out come:
   "buscar"): treat the last ``n`` screened works as a random sample of the works that were
   unscreened before them (conservative under prioritisation, which screens likelier works
   first); test the null hypothesis "recall is below the target" with the hypergeometric
-  distribution, for every ``n``, and stop when the smallest p-value is below ``1 − confidence``.
+  distribution, for ``n`` = every decision so far, half of them, a quarter, … (at least 25), and
+  stop when the smallest p-value times the number of windows is below ``1 − confidence``.
   Its guarantee rests on no assumption about the ranking; the price is that, with few relevant
   works, it needs a long run of excludes (see ``docs/ranking.md``);
 * the **knee rule** of Cormack & Grossman (2016, "Engineering quality and reliability in
@@ -110,12 +111,29 @@ def trailing_excludes(decisions: Sequence[bool]) -> int:
     return run
 
 
+SMALLEST_WINDOW = 25
+"""The statistical rule tests the last n decisions for n = all of them, half, a quarter, … down
+to this many (fewer: all of them only)."""
+
+
+def window_sizes(seen: int) -> NDArray[np.int64]:
+    """The windows the statistical rule tests: fixed in advance by the number of decisions (the
+    whole history, then halving), never chosen by where the includes fell. Testing every window
+    and keeping the smallest p-value stopped below the target in 12 of 200 simulated runs (up to
+    half the runs of a set whose ranking was weak); a few fixed windows with the p-value
+    multiplied by their number (Bonferroni) keeps the stated confidence."""
+    sizes = [seen]
+    while sizes[-1] // 2 >= SMALLEST_WINDOW:
+        sizes.append(sizes[-1] // 2)
+    return np.asarray(sizes, dtype=np.int64)
+
+
 def _windows(decisions: Sequence[bool], works: int) -> tuple[NDArray[np.int64], ...]:
-    """For every window of the last ``n`` decisions: n, relevant in it, the urn's size."""
+    """For each tested window of the last ``n`` decisions: n, relevant in it, the urn's size."""
     seen = len(decisions)
     flags = np.fromiter((1 if d else 0 for d in reversed(decisions)), dtype=np.int64, count=seen)
-    n = np.arange(1, seen + 1, dtype=np.int64)
-    k = np.cumsum(flags)
+    n = window_sizes(seen)
+    k = np.cumsum(flags)[n - 1]
     urn = (works - seen) + n
     return n, k, urn
 
@@ -130,11 +148,12 @@ def _min_p(
     if not ok.any():
         return 0.0  # the hypothesis needs more relevant works than there are: impossible
     p = hypergeom.cdf(k[ok], urn[ok], relevant_in_urn[ok], n[ok])
-    return float(np.min(p))
+    return float(min(1.0, np.min(p) * len(n)))  # Bonferroni over the windows tested
 
 
 def buscar_p_value(decisions: Sequence[bool], works: int, recall_target: float) -> float:
-    """The smallest p-value, over all windows, of "recall so far is below ``recall_target``"."""
+    """The p-value of "recall so far is below ``recall_target``": the smallest over the windows
+    of :func:`window_sizes`, times their number."""
     if not 0.0 < recall_target < 1.0:
         raise ReaError(f"the recall target must be between 0 and 1, not {recall_target}")
     found = sum(1 for d in decisions if d)
