@@ -145,7 +145,9 @@ def test_undo_and_change_of_mind_are_new_rows(tmp_path: Path) -> None:
     code, _, err = rea(
         paths, "decide", "1", "undo", "--phase", "title_abstract", "--reviewer", "AH"
     )
-    assert code == 1 and err.startswith("Error: AH has no decision on work 1 at title/abstract to undo")
+    assert code == 1 and err.startswith(
+        "Error: AH has no decision on work 1 at title/abstract to undo"
+    )
 
 
 def test_export_for_a_reviewer_is_blind(tmp_path: Path) -> None:

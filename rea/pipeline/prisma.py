@@ -10,7 +10,7 @@ from pathlib import Path
 from rea import __version__
 from rea.config import ReviewPaths
 from rea.prisma import PrismaCounts, compute, to_template_csv
-from rea.query import load_strategy, render
+from rea.query import DATABASES, load_strategy, render
 from rea.query.lint import lint_strategy
 from rea.report import QueryView, ReferenceView, ReportContext, ReportFiles, format_reference
 from rea.report import write_report as write_report_files
@@ -48,6 +48,8 @@ def strategy_info(paths: ReviewPaths) -> StrategyInfo:
     warnings = [str(f).replace(prefix, "") for f in lint_strategy(strategy)]
     for stage in strategy.stages:
         for db in (*strategy.api_sources, *strategy.import_sources):
+            if db not in DATABASES:
+                continue  # an export source rea renders no query for (e.g. Embase)
             rendered = render(strategy, db, stage.id)
             queries.append(
                 QueryView(db=db, stage=stage.id, text=rendered.text, warnings=rendered.warnings)
