@@ -161,6 +161,10 @@ class Flow:
                 "other_methods": dict(self.other_records),
                 "other_methods_total": self.other_total,
                 "duplicates": self.duplicates,
+                # other-method records of a work found already (by a database, or by another
+                # method record): in `rea dedup`'s duplicates figure, not in this box
+                "other_method_repeats": self.other_total
+                - len(self.works.get("other_identified", ())),
                 "excluded_automatic": self.excluded_automatic,
                 "excluded_other": self.excluded_other,
             },

@@ -112,7 +112,12 @@ def _text(flow: dict[str, Any]) -> str:
             ident["other_methods_total"],
             listing(ident["other_methods"]),
         ),
-        ("duplicates removed", ident["duplicates"], ""),
+        ("duplicates removed", ident["duplicates"], "database records"),
+        (
+            "other-method records found already",
+            ident["other_method_repeats"],
+            "counted by rea dedup as duplicates, not here",
+        ),
         (
             "removed by automation / other reasons",
             f"{ident['excluded_automatic']} / {ident['excluded_other']}",

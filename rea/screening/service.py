@@ -589,4 +589,14 @@ def unlink_study(
         if study is None:
             raise ScreeningError(f"work {work_id} is not linked to a study")
         row_id = db.insert_study_link(conn, work_id=work_id, study_id=None, linked_by=by, note=note)
-    return Recorded(row_id, f"work {work_id} taken out of study {study}")
+        rest = [w for w in db.study_members(conn, study) if w != work_id]
+        # the study is named by one of its reports: when that one leaves, the lowest remaining
+        # report names it; a report left alone is a study of its own again
+        new_name = rest[0] if len(rest) > 1 else None
+        if study == work_id or new_name is None:
+            for w in rest:
+                db.insert_study_link(conn, work_id=w, study_id=new_name, linked_by=by, note=note)
+    message = f"work {work_id} taken out of study {study}"
+    if study == work_id and new_name is not None:
+        message += f"; its other reports are now study {new_name}"
+    return Recorded(row_id, message)
