@@ -14,7 +14,7 @@ what was accepted and, after every step, checks:
 - each action was accepted or refused as this test expected: nothing refused that should be
   accepted, nothing accepted that should be refused.
 
-Size: 25 examples of at most 35 steps each (about a minute on a 2-core machine).
+Size: 20 examples of at most 30 steps each (under a minute on a 2-core machine).
 """
 
 from __future__ import annotations
@@ -534,8 +534,8 @@ class ReviewMachine(RuleBasedStateMachine):
 
 
 ReviewMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=35,
+    max_examples=20,
+    stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
