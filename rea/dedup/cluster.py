@@ -52,11 +52,22 @@ class QueuedPair:
 
 
 @dataclass(frozen=True)
+class RelatedPair:
+    """Two records of different items about one article: a notice (erratum, retraction,
+    expression of concern) or a reply, and the article it is about. Kept apart, shown together."""
+
+    record_a: int
+    record_b: int
+    relation: str  # "erratum vs article", "comment vs article", …
+
+
+@dataclass(frozen=True)
 class DedupResult:
     clusters: tuple[Cluster, ...]
     queue: tuple[QueuedPair, ...]
     containers: frozenset[str]
     pairs_compared: int
+    related: tuple[RelatedPair, ...] = ()
 
 
 def block_keys(p: Prepared) -> list[str]:
@@ -274,13 +285,19 @@ def _deduplicate(
         progress("blocked", len(candidates), len(candidates))
     edges: list[tuple[float, int, int, Verdict]] = []
     review: dict[tuple[int, int], Verdict] = {}
+    related: list[RelatedPair] = []
     for i, j in candidates:
         verdict = compare(prepared[i], prepared[j], containers)
         if verdict.decision == MERGE:
             edges.append((verdict.strength, i, j, verdict))
         elif verdict.decision == REVIEW:
             review[(i, j)] = verdict
-        elif verdict.rule == "veto":
+        elif verdict.rule in ("veto", "related"):
+            if verdict.rule == "related":
+                a, b = _pair(prepared[i].record_id, prepared[j].record_id)
+                first = prepared[i] if prepared[i].record_id == a else prepared[j]
+                second = prepared[j] if first is prepared[i] else prepared[i]
+                related.append(RelatedPair(a, b, f"{first.kind} vs {second.kind}"))
             # a veto holds for the whole group, not just this pair
             comps.apart[comps.find(i)].add(j)
             comps.apart[comps.find(j)].add(i)
@@ -325,6 +342,7 @@ def _deduplicate(
         queue=tuple(queue),
         containers=containers,
         pairs_compared=len(candidates),
+        related=tuple(sorted(related, key=lambda r: (r.record_a, r.record_b))),
     )
 
 
@@ -387,6 +405,7 @@ __all__ = [
     "DedupResult",
     "Link",
     "QueuedPair",
+    "RelatedPair",
     "deduplicate",
     "kept_record",
 ]
