@@ -352,7 +352,7 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
             and title >= TITLE_CLOSE
             and agree >= 4
             and conflicts <= (1 if "pages" in reasons[0] or "issues" in reasons[0] else 0)
-            and not reasons[0].startswith(("different populations", "different registry"))
+            and not reasons[0].startswith(_NEVER_QUEUED)
         ):
             return Verdict(REVIEW, "veto", scores, tuple(reasons), 0.0)
         return Verdict(DISTINCT, "veto", scores, tuple(reasons), 0.0)
@@ -441,6 +441,8 @@ _TYPO_REASONS = (
     "different issues",
     "different populations",
 )
+# vetoes that hold even against an otherwise complete agreement: two items by design
+_NEVER_QUEUED = ("different populations", "different registry", "conference abstract vs")
 # document kinds that are two different items when they meet
 _TWO_KINDS = (
     {"book", "chapter"},
@@ -494,7 +496,8 @@ def _same_citation(
 
 
 def _full_article(p: Prepared) -> bool:
-    """Regular pages spanning three or more pages: a journal article, not an abstract."""
-    if p.page_first is None or p.page_last is None or p.page_prefix:
+    """Regular (or electronic, ``e10-e18``) pages spanning three or more pages: a journal
+    article, not an abstract."""
+    if p.page_first is None or p.page_last is None or p.page_prefix.lower() not in ("", "e"):
         return False
     return p.page_last - p.page_first >= 2

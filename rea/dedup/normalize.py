@@ -709,6 +709,15 @@ _SERIES = re.compile(
 )
 
 
+_VENUE_YEAR = re.compile(r"(?<![\d(])(?:19|20)\d\d(?![\d)])|['’]\d\d\b")
+
+
+def venue_has_year(journal: str) -> bool:
+    """A venue named with its year (``ICIS 2020 Proceedings``, ``HICSS 2019``): a meeting;
+    journals do not carry a year in their names."""
+    return bool(journal) and bool(_VENUE_YEAR.search(journal))
+
+
 def is_thesis_listing(journal: str) -> bool:
     """``Dissertation Abstracts International``, ``ProQuest Dissertations and Theses``."""
     return bool(_THESIS_LISTING.search(journal or ""))
@@ -730,7 +739,7 @@ def is_conference(record: Record, kind: DocumentKind | None = None) -> bool:
         return True
     if kind is DocumentKind.THESIS or is_thesis_listing(record.journal):
         return False
-    if _conference_journal(record.journal or ""):
+    if _conference_journal(record.journal or "") or venue_has_year(record.journal):
         return True
     prefix, first, last = page_range(record.pages)
     if first is not None and last is not None and last - first > SECTION_PAGES:
@@ -803,7 +812,9 @@ def _meeting_names(journal: str) -> list[str]:
 def meeting_venue(journal: str) -> Venue:
     text = html.unescape(journal or "")
     acronyms: set[str] = set()
-    if not text.isupper():  # a name all in capitals has no acronyms to tell apart
+    alpha = re.findall(r"[A-Za-z]{2,}", text)
+    if len(alpha) < 3 or not all(w.isupper() for w in alpha):
+        # a name all in capitals (PROCEEDINGS OF …) has no acronyms to tell apart
         for token in re.findall(r"\b[A-Z][A-Za-z]*[A-Z](?=\b|['’]?\d)", text):
             letters = token.upper()
             if (
