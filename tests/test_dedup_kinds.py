@@ -455,3 +455,140 @@ def test_multiple_letters_record_and_one_reply() -> None:
     groups, queued = run([letters, reply])
     assert groups == [(1,), (2,)]
     assert queued == [(1, 2)]
+
+
+# ---------------------------------------------------------------- import paths
+
+RIS = """\
+TY  - JOUR
+TI  - Continuity of care with general practitioners and mortality
+AU  - Pereira Gray, D J
+PY  - 2018
+T2  - BMJ Open
+VL  - 8
+IS  - 6
+SP  - e021161
+ER  -
+TY  - CPAPER
+TI  - Digital nudging in online grocery stores: a field experiment
+AU  - Berger, M
+AU  - Mueller, C
+PY  - 2020
+T2  - ICIS 2020 Proceedings
+ER  -
+TY  - CONF
+TI  - Digital nudging in online grocery stores: a field experiment
+AU  - Berger, M
+AU  - Mueller, C
+PY  - 2020
+T2  - Proceedings of the 41st International Conference on Information Systems
+SP  - 1
+EP  - 17
+ER  -
+TY  - THES
+TI  - Care coordination for older adults with multimorbidity
+AU  - Okafor, Chinwe
+PY  - 2019
+PB  - University of Leeds
+ER  -
+TY  - RPRT
+TI  - Primary care networks: a review of the evidence
+AU  - Baird, B
+PY  - 2019
+PB  - The King's Fund
+ER  -
+TY  - GEN
+TI  - Primary care networks explained
+AU  - Baird, B
+PY  - 2019
+ER  -
+"""
+
+BIBTEX = """\
+@article{a1, title = {Continuity of care with general practitioners and mortality},
+  author = {Pereira Gray, D J}, year = {2018}, journal = {BMJ Open}, volume = {8},
+  number = {6}, pages = {e021161}}
+@inproceedings{a2, title = {Digital nudging in online grocery stores: a field experiment},
+  author = {Berger, M and Mueller, C}, year = {2020}, booktitle = {ICIS 2020 Proceedings}}
+@conference{a3, title = {Digital nudging in online grocery stores: a field experiment},
+  author = {Berger, M and Mueller, C}, year = {2020},
+  booktitle = {Proceedings of the 41st International Conference on Information Systems},
+  pages = {1--17}}
+@phdthesis{a4, title = {Care coordination for older adults with multimorbidity},
+  author = {Okafor, Chinwe}, year = {2019}, school = {University of Leeds}}
+@techreport{a5, title = {Primary care networks: a review of the evidence},
+  author = {Baird, B}, year = {2019}, institution = {The King's Fund}}
+@misc{a6, title = {Primary care networks explained}, author = {Baird, B}, year = {2019}}
+"""
+
+
+def test_ris_and_bibtex_exports_of_the_same_records_deduplicate_identically(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from rea.dedup import prepare
+    from rea.records import Provenance
+    from rea.sources.readers import read_all
+
+    (tmp_path / "a.ris").write_text(RIS, encoding="utf-8")
+    (tmp_path / "a.bib").write_text(BIBTEX, encoding="utf-8")
+    ris = read_all(tmp_path / "a.ris", "ris", Provenance("embase", "s"))
+    bib = read_all(tmp_path / "a.bib", "bibtex", Provenance("scopus", "s"))
+    assert len(ris) == len(bib) == 6
+    kinds = [(prepare(i, r).document, prepare(i, r).conference) for i, r in enumerate(ris)]
+    assert kinds == [(prepare(i, r).document, prepare(i, r).conference) for i, r in enumerate(bib)]
+    assert [k for k, _ in kinds] == ["article", "meeting", "meeting", "thesis", "report", "unknown"]
+    assert run(ris) == run(bib) == ([(1,), (2, 3), (4,), (5,), (6,)], [])
+    # together, each RIS record joins its BibTeX twin; the short title with nothing but its
+    # author and year is a question for a human
+    groups, queued = run(ris + bib)
+    assert groups == [(1, 7), (2, 3, 8, 9), (4, 10), (5, 11), (6,), (12,)]
+    assert queued == [(6, 12)]
+
+
+UNTITLED_RIS = """\
+TY  - JOUR
+AU  - Ford, J
+PY  - 2018
+T2  - Br J Gen Pract
+VL  - 68
+SP  - e1
+EP  - e8
+ER  -
+TY  - JOUR
+TI  - Access to general practice: a national survey
+AU  - Ford, J
+PY  - 2018
+T2  - British Journal of General Practice
+VL  - 68
+SP  - e1
+EP  - e8
+ER  -
+"""
+
+
+def test_record_without_title_or_identifier_is_kept_counted_and_shown_for_review(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from click.testing import CliRunner
+
+    from rea.cli import main
+    from rea.pipeline import dedup as use
+    from tests.sources_support import STAGE, make_review
+
+    paths = make_review(tmp_path)
+    export = tmp_path / "embase.ris"
+    export.write_text(UNTITLED_RIS, encoding="utf-8")
+    runner = CliRunner()
+    args = ["import", str(export), "--source", "embase", "--stage", STAGE]
+    imported = runner.invoke(main, [*args, "--review", str(paths.root)])
+    assert imported.exit_code == 0, imported.output
+    assert "imported 2 records" in imported.stdout
+    assert "1 record(s) with neither a title nor an identifier (file positions 1)" in (
+        imported.stderr
+    )
+    summary = use.run(paths)
+    assert summary.records == 2 and summary.works == 2 and summary.queued == 1
+    [item] = use.review_items(paths)
+    assert {item.a.record.title, item.b.record.title} == {
+        "",
+        "Access to general practice: a national survey",
+    }
+    assert "no title: same citation" in item.reasons
