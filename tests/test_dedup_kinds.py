@@ -237,6 +237,29 @@ def test_one_erratum_in_two_notations_merges_and_stays_related_to_its_article() 
     assert {r.relation for r in result.related} == {"article vs erratum"}
 
 
+def test_one_letter_typed_comment_by_one_database_is_not_a_related_notice() -> None:
+    # PubMed types a letter "Comment" (it comments on an article); Embase types it "Letter":
+    # the same first page makes it one item that two databases typed differently
+    pubmed = rec(
+        "pubmed",
+        title="Primary care networks and the workforce",
+        authors=(Author("Hughes", "D"),),
+        journal="Br J Gen Pract",
+        year=2020,
+        volume="70",
+        pages="322",
+        publication_types=("Letter", "Comment"),
+    )
+    embase = variant(
+        pubmed,
+        provenance=rec("embase").provenance,
+        publication_types=("Letter",),
+    )
+    result = deduplicate([(1, pubmed), (2, embase)])
+    assert result.related == ()
+    assert [(q.record_a, q.record_b) for q in result.queue] == [(1, 2)]
+
+
 # ---------------------------------------------------------------- 5. abstracts and articles
 
 

@@ -47,7 +47,7 @@ def _scores(scores: dict[str, float]) -> str:
 
 
 def _progress(stage: str, done: int, total: int) -> None:
-    what = {"prepared": "records normalised", "blocked": "candidate pairs to compare"}
+    what = {"prepared": "records normalised", "compared": "candidate pairs compared"}
     click.echo(f"{done} {what.get(stage, stage)}", err=True)
 
 

@@ -271,8 +271,17 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
     scores["agree"] = agree
     scores["conflicts"] = conflicts
 
-    if a.kind != b.kind and title >= TITLE_CLOSE and "letters" not in (a.kind, b.kind):
+    if (
+        a.kind != b.kind
+        and title >= TITLE_CLOSE
+        and "letters" not in (a.kind, b.kind)
+        and doi <= 0
+        and pmid <= 0
+        and pages <= 0
+    ):
         # a notice (erratum, retraction, reply) and the item it is about: related, not one
+        # (the same identifier or the same first page is one item typed differently by two
+        # databases: that goes through the vetoes below and may be queued)
         return Verdict(DISTINCT, "related", scores, tuple(reasons), 0.0)
 
     # exact keys first: one PMID is one PubMed record, and one DOI one article, whatever a
@@ -345,10 +354,11 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
         # a translated title: the same journal, volume, page range, year and first author
         return Verdict(MERGE, "citation", scores, (), 1.0 + title)
     if reasons:
-        # a typo in a number, or one page field damaged, with everything else the same: ask
+        # a typo in a number, one page field damaged, or one item typed differently by two
+        # databases (a letter PubMed calls a comment), with everything else the same: ask
         if (
             len(reasons) == 1
-            and a.kind == b.kind
+            and (a.kind == b.kind or (title >= TITLE_SAME and pages > 0 and journal > 0))
             and title >= TITLE_CLOSE
             and agree >= 4
             and conflicts <= (1 if "pages" in reasons[0] or "issues" in reasons[0] else 0)

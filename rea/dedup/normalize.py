@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from rea.records import (
     Author,
@@ -980,9 +982,20 @@ def clean_issue(issue: str) -> str:
 
 
 _EMPTY: frozenset[str] = frozenset()
+T = TypeVar("T")
+Shared = dict[frozenset[Any], frozenset[Any]]
 
 
-def prepare(record_id: int, record: Record) -> Prepared:
+def _shared(values: frozenset[T], shared: Shared) -> frozenset[T]:
+    """One object per distinct small set (years, title numbers, ISSNs): many records share them,
+    and a million records would otherwise hold millions of equal frozensets."""
+    return shared.setdefault(values, values)
+
+
+def prepare(record_id: int, record: Record, shared: Shared | None = None) -> Prepared:
+    """The record's normalised views. ``shared`` (one dict for a whole collection) lets equal
+    small sets be one object."""
+    shared = {} if shared is None else shared
     words, main, parts = _title_views(record.title)
     main_words = fold(main).split() if main else []
     years = {y for y in (record.year, record.epub_year) if y}
@@ -1007,18 +1020,18 @@ def prepare(record_id: int, record: Record) -> Prepared:
         title=title,
         main=compact(main_words),
         parts=parts,
-        words=tuple(words),
-        numbers=title_numbers(words),
-        main_numbers=title_numbers(main_words),
-        population=title_population(words) or _EMPTY,
+        words=tuple(sys.intern(w) for w in words),
+        numbers=_shared(title_numbers(words), shared),
+        main_numbers=_shared(title_numbers(main_words), shared),
+        population=_shared(title_population(words), shared),
         generic=is_generic_title(words, title),
         body=body,
         surnames=author_surnames(record.authors),
         swapped=swapped_surnames(record.authors),
-        years=frozenset(years),
+        years=_shared(frozenset(years), shared),
         journal=journal,
         venue=record.journal or record.journal_abbrev,
-        issn=issns(record.issn),
+        issn=_shared(issns(record.issn), shared),
         volume=clean_volume(record.volume, record.issue),
         issue=clean_issue(record.issue),
         page_prefix=prefix,
