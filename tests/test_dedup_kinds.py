@@ -615,3 +615,35 @@ def test_record_without_title_or_identifier_is_kept_counted_and_shown_for_review
         "Access to general practice: a national survey",
     }
     assert "no title: same citation" in item.reasons
+
+
+def test_reports_naming_one_trial_registration_are_not_one_report() -> None:
+    first = rec(
+        "pubmed",
+        title="Budesonide-formoterol as needed in mild asthma (NCT02760017): 52-week results",
+        authors=(Author("Beasley", "R"),),
+        journal="J Clin Oncol",
+        year=2019,
+        volume="37",
+    )
+    article = variant(
+        first,
+        title="Budesonide-formoterol as needed in mild asthma (NCT02760017): 52 week results",
+        volume="38",
+        pages="2020-2030",
+    )
+    assert run([first, article])[0] == [(1,), (2,)]
+    # one registration exported by two registries is one record
+    ctgov = rec(
+        "ctgov",
+        title="As-needed budesonide-formoterol versus maintenance budesonide in mild asthma",
+        year=2016,
+        source_id="NCT02760017",
+    )
+    ictrp = variant(
+        ctgov,
+        provenance=rec("ictrp").provenance,
+        url="https://trialsearch.who.int/Trial2.aspx?TrialID=NCT02760017",
+        source_id="",
+    )
+    assert run([ctgov, ictrp])[0] == [(1, 2)]

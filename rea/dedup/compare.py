@@ -302,7 +302,9 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
         if title >= 0.6 and conflicts == 0 and agree >= 2:
             return Verdict(REVIEW, "doi+title", scores, ("same DOI, different titles",), 0.0)
         return Verdict(DISTINCT, "doi+title", scores, ("same DOI, different titles",), 0.0)
-    if registry > 0 and not reasons and not soft and title >= TITLE_LOOSE:
+    if registry > 0 and not reasons and not soft and conflicts == 0 and title >= TITLE_CLOSE:
+        # one trial registration; a title naming the registry id names the trial, and two
+        # reports of one trial differ in their citation, so nothing may conflict
         return Verdict(MERGE, "registry", scores, (), 2.0 + title)
 
     if mode == "none":
