@@ -173,11 +173,19 @@ class ScreenContext:
 
 
 def open_screen(
-    paths: ReviewPaths, phase: Phase, reviewer: str, order: QueueOrder = BY_WORK_ID
+    paths: ReviewPaths,
+    phase: Phase,
+    reviewer: str,
+    order: QueueOrder = BY_WORK_ID,
+    *,
+    threads: bool = False,
 ) -> ScreenContext:
-    """Open a screening session; the caller closes it (``ScreenContext.close``)."""
+    """Open a screening session; the caller closes it (``ScreenContext.close``).
+
+    ``threads``: the session may be used from several threads, one at a time (``rea serve``).
+    """
     config = load_screening_config(paths.screening)
-    store = open_store(paths.store, create=False)
+    store = open_store(paths.store, create=False, threads=threads)
     try:
         if order is BY_WORK_ID:  # the review's own order ([ranking] in screening.toml)
             settings = load_ranking_settings(paths.screening)

@@ -61,6 +61,7 @@ class ScreeningConfig:
     reasons: tuple[Reason, ...]
     phases: dict[Phase, PhaseSettings]
     highlight: tuple[str, ...] = ()  # extra terms to highlight besides the strategy's
+    exclusion_words: tuple[str, ...] = ()  # words that suggest exclusion (a second colour)
 
     def reviewer(self, name: str) -> Reviewer:
         for reviewer in self.reviewers:
@@ -226,7 +227,8 @@ def load_screening_config(path: Path) -> ScreeningConfig:
     r = _Reader(path, text)
     r.unknown(
         data,
-        {"blind", "maybe_counts_as_include", "criteria", "highlight", "reviewers", "ranking"}
+        {"blind", "maybe_counts_as_include", "criteria", "highlight", "exclusion_words"}
+        | {"reviewers", "ranking"}
         | {"exclusion_reasons", "phases"},
     )
 
@@ -238,6 +240,7 @@ def load_screening_config(path: Path) -> ScreeningConfig:
         raise r.fail("maybe_counts_as_include must be true or false", "maybe_counts_as_include")
     criteria = r.strings(data, "criteria")
     highlight = r.strings(data, "highlight")
+    exclusion_words = r.strings(data, "exclusion_words")
 
     reviewers: list[Reviewer] = []
     example = '[[reviewers]]\nname = "JS"\nroles = ["screener"]'
@@ -342,4 +345,5 @@ def load_screening_config(path: Path) -> ScreeningConfig:
         reasons=tuple(reasons),
         phases=phases,
         highlight=highlight,
+        exclusion_words=exclusion_words,
     )
