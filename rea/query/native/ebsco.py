@@ -1,0 +1,118 @@
+"""Read an EBSCOhost (CINAHL) search back (one query, or search-history lines ``S1 …``).
+
+What it reads (EBSCO help): field codes ``TI``, ``AB``, ``KW`` before a term or a parenthesised
+group; CINAHL headings ``(MH "x+")`` exploded, ``(MH "x")``, ``(MM "x")`` major; ``Nn`` (either
+order) and ``Wn`` (in order), n words between at most; ``AND``, ``OR``, ``NOT``; limits
+``DT 1998-2012``, ``LA English``, ``PT Review``. EBSCO reads operators left to right.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rea.query.ast import Heading, Node
+from rea.query.native.common import (
+    Imported,
+    NearOp,
+    Parser,
+    Rule,
+    Tok,
+    fail,
+    limit,
+    merge_field_copies,
+    read_lines,
+    scan,
+    take_limits,
+    words_to_term,
+)
+
+LEVELS = [{"AND", "OR", "NOT"}, {"NEAR"}]
+CODES = {"TI": ("ti",), "AB": ("ab",), "KW": ("kw",)}
+
+
+def _rules(imported: Imported) -> list[Rule]:
+    def heading(m: re.Match[str]) -> list[Tok]:
+        code, name = m.group(1).upper(), m.group(2)
+        explode = name.endswith("+")
+        return [
+            Tok(
+                "LEAF",
+                Heading("cinahl", name.rstrip("+").strip(), explode, code == "MM"),
+                m.start(),
+            )
+        ]
+
+    def field_limit(m: re.Match[str]) -> list[Tok]:
+        code, value = m.group(1).upper(), m.group(2).strip()
+        if code == "DT":
+            years = re.findall(r"\d{4}", value)
+            return [
+                Tok("LEAF", limit("from", f"{years[0]}-01-01"), m.start()),
+                Tok("OP", "AND", m.start()),
+                Tok("LEAF", limit("to", f"{years[-1]}-12-31"), m.start()),
+            ]
+        if code == "LA":
+            return [Tok("LEAF", limit("language", value), m.start())]
+        if code == "PT" and value.strip('"').lower() == "review":
+            return [Tok("LEAF", limit("review", m.group(0)), m.start())]
+        return [Tok("LEAF", limit("other", m.group(0)), m.start())]
+
+    def field(m: re.Match[str]) -> list[Tok]:
+        return [Tok("OPEN", CODES[m.group(1).upper()], m.start())]
+
+    return [
+        (re.compile(r'\(\s*(MH|MM)\s+"([^"]+)"\s*\)'), heading),
+        (re.compile(r'(MH|MM)\s+"([^"]+)"'), heading),
+        (re.compile(r"(DT|LA|PT)\s+((?:\"[^\"]*\")|[\w-]+)"), field_limit),
+        (re.compile(r"(TI|AB|KW)\s*\("), field),
+        (re.compile(r'(TI|AB|KW)\s+(("([^"]*)")|([^\s()"]+))'), _field_term),
+        (re.compile(r"[()]"), lambda m: [Tok(m.group(0), None, m.start())]),
+        (re.compile(r"(AND|OR|NOT)(?![\w/-])"), lambda m: [Tok("OP", m.group(1), m.start())]),
+        (
+            re.compile(r"(N|W)(\d+)(?![\w/-])"),
+            lambda m: [
+                Tok("NEAR", NearOp(int(m.group(2)), m.group(1) == "W", m.group(0)), m.start())
+            ],
+        ),
+        (re.compile(r"S(\d+)(?![\w])"), lambda m: [Tok("REF", m.group(1), m.start())]),
+        (
+            re.compile(r'"([^"]*)"'),
+            lambda m: [Tok("LEAF", words_to_term(m.group(1), quoted=True), m.start())],
+        ),
+        (
+            re.compile(r'[^\s()"]+'),
+            lambda m: [Tok("LEAF", words_to_term(m.group(0), quoted=False), m.start())],
+        ),
+    ]
+
+
+def _field_term(m: re.Match[str]) -> list[Tok]:
+    """``TI "phrase"`` or ``TI word``: the field limits that one term."""
+    code = m.group(1).upper()
+    quoted = m.group(4) is not None
+    text = m.group(4) if quoted else m.group(5)
+    term = words_to_term(text, quoted=quoted)
+    return [
+        Tok("OPEN", CODES[code], m.start()),
+        Tok("LEAF", term, m.start()),
+        Tok(")", None, m.end()),
+    ]
+
+
+def read(text: str, *, path: str | None = None) -> Imported:
+    imported = Imported("cinahl")
+    rules = _rules(imported)
+
+    def parse_line(query: str, line: int, done: dict[str, Node]) -> Node:
+        tokens = scan(query, rules, path=path, line=line)
+
+        def resolve(number: str, at: int) -> Node:
+            if number not in done:
+                raise fail(f"S{number} refers to no earlier line", query, at, path, line)
+            return done[number]
+
+        return Parser(tokens, LEVELS, text=query, path=path, line=line, resolve=resolve).parse()
+
+    tree = take_limits(read_lines(text, r"^\s*S(\d+)\s+", parse_line, imported), imported)
+    imported.tree = merge_field_copies(tree) if tree is not None else None
+    return imported
