@@ -5,6 +5,7 @@ with their block structure."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -132,3 +133,149 @@ def test_import_of_a_rendered_query_gives_back_the_strategy(db: str) -> None:
         assert canonical(imported.tree) == canonical(tree), (db, rendered.text)
 
     round_trip()
+
+
+# -- published strategies ------------------------------------------------------------------------
+def _imported(name: str, db: str, lines: int | None = None) -> tuple[Node, list[str], str]:
+    """The tree, the notes and the strategy.toml of a published strategy (its first ``lines``
+    search lines if given)."""
+    from rea.query.native import to_toml
+    from tests.query_support import FIXTURES
+
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    if lines is not None:
+        kept, count = [], 0
+        for row in text.splitlines():
+            count += bool(row[:1].strip())
+            if count > lines:
+                break
+            kept.append(row)
+        text = "\n".join(kept)
+    imported = read_native(text, db, path=name)
+    assert imported.tree is not None
+    toml = to_toml(imported, review_id="published", title="t", source=name, today=date(2024, 1, 1))
+    return imported.tree, imported.notes, toml
+
+
+def _load(toml: str, tmp_path: Path) -> Strategy:
+    path = tmp_path / "strategy.toml"
+    path.write_text(toml, encoding="utf-8")
+    return load_strategy(path)
+
+
+def _expression(strategy: Strategy) -> str:
+    from rea.query.render.neutral import to_text
+
+    assert strategy.expression is not None
+    return to_text(strategy.expression)
+
+
+def _block_text(strategy: Strategy, name: str) -> str:
+    from rea.query.render.neutral import to_text
+
+    return to_text(strategy.block(name).node)
+
+
+def test_published_pubmed_string_reads_left_to_right_and_repairs_its_parenthesis(
+    tmp_path: Path,
+) -> None:
+    _, notes, toml = _imported("pubmed_scheepers2020.txt", "pubmed")
+    strategy = _load(toml, tmp_path)
+    # PubMed reads "(myeloid OR lymphoid AND neoplas*)" left to right: (myeloid OR lymphoid) AND
+    assert _expression(strategy) == "(hematologic-neoplasms OR (myeloid AND neoplas)) AND frailty"
+    assert _block_text(strategy, "myeloid") == "myeloid OR lymphoid"
+    haem = _block_text(strategy, "hematologic-neoplasms")
+    assert haem.startswith('"Hematologic Neoplasms"[mh] OR "Leukemia"[mh]')
+    assert "(haematolog*[default] AND malignan*)" not in haem  # untagged terms stay untagged
+    assert "(haematolog* AND malignan*)" in haem and '"plasma cell dyscrasia*"' in haem
+    frailty = _block_text(strategy, "frailty")
+    assert frailty == (
+        '"frailty" OR "Geriatric Assessment"[mh] OR frail* OR vulnerabl* '
+        'OR "geriatric assessment*" OR geriatric*'
+    )
+    assert any("1:1 is never closed" in n for n in notes)
+    assert any("[all fields]" in n for n in notes)
+
+
+def test_published_pubmed_history_keeps_its_four_concepts(tmp_path: Path) -> None:
+    _, notes, toml = _imported("pubmed_takaoka2024.txt", "pubmed")
+    strategy = _load(toml, tmp_path)
+    assert _expression(strategy) == "neoplasms AND cachexia AND diagnosis AND epidemiologic-studies"
+    assert _block_text(strategy, "neoplasms") == '"Neoplasms"[mh] OR Cancer OR Tumor'
+    assert _block_text(strategy, "cachexia") == (
+        '"Cachexia"[mh] OR "Wasting Syndrome"[mh] OR Disease-related malnutrition'.replace(
+            "Disease-related malnutrition", '"Disease-related malnutrition"'
+        )
+    )
+    assert notes == ["not carried over: Clinical Study[publication type]"]
+
+
+def test_published_wos_history_keeps_its_four_concepts(tmp_path: Path) -> None:
+    _, notes, toml = _imported("wos_takaoka2024.txt", "wos")
+    strategy = _load(toml, tmp_path)
+    assert _expression(strategy) == "neoplasms AND cachexia AND diagnosis AND clinical"
+    # TS = Wasting Syndrome is Wasting AND Syndrome in Web of Science (implicit AND)
+    assert _block_text(strategy, "cachexia") == (
+        "Cachexia OR (Wasting AND Syndrome) OR (Disease-related AND malnutrition)"
+    )
+    assert strategy.filters.fields == "title_abstract_keywords"
+    assert any("Keywords Plus" in n for n in notes)
+
+
+def test_published_ovid_strategy_keeps_headings_adjacency_and_says_what_it_drops(
+    tmp_path: Path,
+) -> None:
+    _, notes, toml = _imported("ovid_coleridge2021.txt", "ovid")
+    strategy = _load(toml, tmp_path)
+    assert _expression(strategy) == "ovarian-neoplasms AND chemotherap AND surg AND randomized"
+    assert _block_text(strategy, "ovarian-neoplasms") == (
+        '"Ovarian Neoplasms"[mh] OR (ovar* NEAR/4 (neoplas* OR tumor* OR tumour* OR cancer* '
+        "OR malignan* OR carcinoma*))"
+    )
+    assert '"Neoadjuvant Therapy"[mh:noexp]' in _block_text(strategy, "chemotherap")
+    assert '"Surgical Procedures, Operative"[mh]' in _block_text(strategy, "surg")
+    assert '"clinical trials as topic"[mh:noexp]' in _block_text(strategy, "randomized")
+    assert set(notes) == {
+        "mp (multi-purpose: also heading words, substance names) is read as title, abstract "
+        "and keywords",
+        "not carried over: drug therapy.fs.",
+        "not carried over: surgery.fs.",
+        "not carried over: randomized controlled trial.pt.",
+        "not carried over: controlled clinical trial.pt.",
+    }
+
+
+def test_published_ovid_lines_with_major_headings_and_nested_adjacency(tmp_path: Path) -> None:
+    _, _, toml = _imported("ovid_mcdonald2023.txt", "ovid", lines=3)
+    strategy = _load(toml, tmp_path)
+    assert _expression(strategy) == "neoplasms AND cachexia"
+    assert '"Weight Loss"[majr:noexp]' in _block_text(strategy, "cachexia")
+    assert strategy.filters.fields == "title_abstract_keywords"  # .ti,ab,kf.
+    _, _, toml = _imported("ovid_mcdonald2023.txt", "ovid")
+    nested = _load(toml, tmp_path)
+    text = _block_text(nested, "cachexia")
+    assert "(appetite* OR weight) NEAR/1 (loss OR loosing OR losing)" in text  # adj2
+    assert text.endswith(
+        "NEAR/3 (neoplasm* OR cancer* OR tumor* OR tumour* OR oncol* OR "
+        "malign* OR carcinom* OR adenocarcinom* OR adenoma OR metasta*)"
+    )  # adj4
+
+
+def test_published_scopus_sets_with_w_n_proximity(tmp_path: Path) -> None:
+    _, _, toml = _imported("scopus_kulchycki2024.txt", "scopus")
+    strategy = _load(toml, tmp_path)
+    assert _expression(strategy) == "cancer"  # #1 or #2: one population concept
+    text = _block_text(strategy, "cancer")
+    assert "tumo*r*" in text and "HSCT" in text
+    assert "(peripheral OR pbsc OR pbscs) NEAR/3 transplant*" in text
+    assert strategy.filters.fields == "title_abstract_keywords"
+
+
+def test_published_cochrane_lines_with_mesh_forms(tmp_path: Path) -> None:
+    _, _, toml = _imported("cochrane_mcdonald2023.txt", "cochrane")
+    strategy = _load(toml, tmp_path)
+    assert _expression(strategy) == "neoplasms AND cachexia"
+    cachexia = _block_text(strategy, "cachexia")
+    assert '"Emaciation"[mh:noexp]' in cachexia and '"Wasting syndrome"[mh:noexp]' in cachexia
+    assert '"Weight Loss"[mh:noexp]' in cachexia  # MeSH descriptor: [...] this term only
+    assert '"Starvation"[mh]' in cachexia

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from rea.errors import StrategyError
 from rea.query import Term, load_strategy, parse
 from rea.query.lint import lint_strategy, lint_text, subsumes, unsupported
 from tests.query_support import MINIMAL, STRATEGY, VERBATIM, write
@@ -140,3 +141,85 @@ def test_unused_block_and_foreign_syntax(tmp_path: Path) -> None:
     got = {(f.code, str(f.pos)) for f in findings}
     assert ("unused-block", "8:1") in got
     assert ("foreign-syntax", "9:11") in got
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        ("duplicate-term", "a* OR a*"),
+        ("subsumed-term", 'network* OR "primary care network*"'),
+        ("inconsistent-term", '(aaaa OR bbbb OR "cccc") AND (aaaa OR bbbb OR cccc*)'),
+        ("concept-copy", "(aaaa OR bbbb OR cccc OR dddd) AND (aaaa OR bbbb OR cccc)"),
+        ("short-stem", "gp*"),
+        ("unsupported", "gp*"),
+        ("foreign-syntax", "wom?n"),
+        ("stopword-phrase", '"at scale"'),
+        ("quoted-bare", '("alliance" OR x) AND (alliance OR y)'),
+        ("implicit-and", "a b"),
+        ("mixed-operators", "a OR b AND c"),
+        ("unbalanced-quote", '"a b'),
+        ("unbalanced-parenthesis", "(a OR b"),
+        ("empty-group", "a AND ()"),
+        ("empty-phrase", 'a OR ""'),
+        ("missing-operand", "a AND"),
+        ("syntax", "a[nonsense]"),
+    ],
+)
+def test_every_lint_fires_on_the_fault_it_names(code: str, text: str) -> None:
+    assert code in {f.code for f in lint_text(text)}
+
+
+def test_each_new_lint_stays_quiet_on_sound_text() -> None:
+    sound = (
+        '(aaaa OR bbbb OR cccc) AND (aaaa OR bbbb OR cccc) AND "economies of scale" '
+        'AND ("alliance" OR x) AND ("alliance" OR y)'
+    )
+    codes = {f.code for f in lint_text(sound)}
+    assert not codes & {"concept-copy", "stopword-phrase", "quoted-bare"}
+
+
+def test_concept_copy_names_the_missing_term_and_where_the_copy_is() -> None:
+    findings = lint_text("(aaaa OR bbbb OR cccc OR dddd) AND\n(aaaa OR bbbb OR cccc)")
+    copy = [f for f in findings if f.code == "concept-copy"]
+    assert len(copy) == 1
+    assert copy[0].term == "dddd" and str(copy[0].pos) == "2:2"
+    assert copy[0].message == "dddd (at 1:26) is missing from this copy of the same concept"
+
+
+def test_stopword_phrase_names_each_database_that_drops_the_word() -> None:
+    findings = [
+        f for f in lint_text('"care at" OR "economies of scale"') if f.code == "stopword-phrase"
+    ]
+    # "at" ends a phrase (dropped by PubMed and EBSCOhost); "of" inside a phrase is fine
+    assert {(f.term, f.db) for f in findings} == {("care at", "pubmed"), ("care at", "cinahl")}
+
+
+def test_quoted_bare_is_about_exactness_in_a_strategy(tmp_path: Path) -> None:
+    text = MINIMAL.replace('"primary care*" OR GP*', "scope[exact] OR GP*").replace(
+        'terms = ["network*", "alliance"]', 'terms = ["scope", "alliance"]'
+    )
+    findings = lint_strategy(load_strategy(write(tmp_path, text)))
+    quoted = [f for f in findings if f.code == "quoted-bare"]
+    assert [(f.term, f.db) for f in quoted] == [("scope", "wos")]
+    # in strategy.toml quotes around a single word are not exactness: no finding
+    plain = MINIMAL.replace('"primary care*" OR GP*', '"scope" OR GP*').replace(
+        'terms = ["network*", "alliance"]', 'terms = ["scope", "alliance"]'
+    )
+    assert not [
+        f for f in lint_strategy(load_strategy(write(tmp_path, plain))) if f.code == "quoted-bare"
+    ]
+
+
+def test_declared_forms_settle_an_unsupported_truncation_and_accepting_it_is_refused(
+    tmp_path: Path,
+) -> None:
+    findings = lint_strategy(load_strategy(write(tmp_path, MINIMAL)))
+    assert {f.db for f in findings if f.code == "unsupported"} == {"pubmed", "wos"}
+    declared = MINIMAL + '\n[truncation]\n"GP*" = ["GP", "GPs"]\n'
+    findings = lint_strategy(load_strategy(write(tmp_path, declared)))
+    assert not [f for f in findings if f.code == "unsupported"]
+    accepted = MINIMAL + (
+        '\n[lint]\naccept = [{ code = "unsupported", term = "GP*", reason = "as printed" }]\n'
+    )
+    with pytest.raises(StrategyError, match="cannot keep an unsupported truncation"):
+        load_strategy(write(tmp_path, accepted))

@@ -179,7 +179,7 @@ def import_command(
     else:
         click.echo(str(out))
     for note in result.notes:
-        click.echo(f"Not carried over: {note}", err=True)
+        click.echo(f"Note: {note}", err=True)
     click.echo(
         f"{result.blocks} block(s); {len(result.notes)} note(s) on what could not be carried over",
         err=True,

@@ -49,11 +49,15 @@ class NativeError(StrategyError):
     """A native strategy that cannot be read, with its line and column."""
 
 
-def fail(what: str, text: str, at: int, path: str | None, line: int = 1) -> NativeError:
+def fail(
+    what: str, text: str, at: int, path: str | None, line: int = 1, column: int = 1
+) -> NativeError:
+    """An error at offset ``at`` of ``text``, which starts at ``line`` and ``column`` of its
+    file."""
     before = text[:at]
     row = before.count("\n")
-    column = at - (before.rfind("\n") + 1) + 1
-    return NativeError(what, where=Location(path or "<text>", line + row, column))
+    col = at - (before.rfind("\n") + 1) + (column if row == 0 else 1)
+    return NativeError(what, where=Location(path or "<text>", line + row, col))
 
 
 # -- tree helpers ------------------------------------------------------------------------------
@@ -183,6 +187,8 @@ class Parser:
         line: int = 1,
         resolve: Callable[[Any, int], Node] | None = None,
         implicit: str = "AND",
+        note: Callable[[str], None] | None = None,
+        column: int = 1,
     ) -> None:
         self.tokens = list(tokens)
         self.i = 0
@@ -192,6 +198,8 @@ class Parser:
         self.line = line
         self.resolve = resolve
         self.implicit = implicit
+        self.note = note
+        self.column = column
 
     def peek(self) -> Tok:
         return self.tokens[self.i]
@@ -204,7 +212,7 @@ class Parser:
 
     def error(self, what: str, tok: Tok | None = None) -> NativeError:
         tok = tok or self.peek()
-        return fail(what, self.text, tok.at, self.path, self.line)
+        return fail(what, self.text, tok.at, self.path, self.line, self.column)
 
     def parse(self) -> Node:
         node = self.expr(0)
@@ -256,7 +264,13 @@ class Parser:
         if tok.kind in ("(", "OPEN"):
             inner = self.expr(0)
             close = self.take()
-            if close.kind != ")":
+            if close.kind == "EOF" and self.note is not None:
+                where = fail("", self.text, tok.at, self.path, self.line, self.column).where
+                self.note(
+                    f"the parenthesis at {where} is never closed: read as closed at the end "
+                    "of the text"
+                )
+            elif close.kind != ")":
                 raise self.error("this parenthesis is never closed", tok)
             node = with_fields(inner, tok.value) if tok.kind == "OPEN" else inner
             return self.suffixed(node)
@@ -417,11 +431,12 @@ def day(text: str, *, end: bool = False) -> str:
     return date(year, month, parts[2]).isoformat()
 
 
-def history_lines(text: str, pattern: str) -> list[tuple[str, str, int]] | None:
-    """Numbered search-history lines (``#1 …``, ``S1 …``, ``1 …``): (number, query, line
-    number in the text), counts at the end dropped; None if the text is not numbered lines.
+def history_lines(text: str, pattern: str) -> list[tuple[str, str, int, int]] | None:
+    """Numbered search-history lines (``#1 …``, ``S1 …``, ``1 …``): (number, query, line and
+    column where the query starts), counts at the end dropped; None if the text is not
+    numbered lines.
     ``pattern`` matches the number at the start of a line (group 1: the number)."""
-    rows: list[tuple[str, str, int]] = []
+    rows: list[tuple[str, str, int, int]] = []
     number = re.compile(pattern)
     for n, raw in enumerate(clean_lines(text), start=1):
         if not raw.strip():
@@ -429,20 +444,21 @@ def history_lines(text: str, pattern: str) -> list[tuple[str, str, int]] | None:
         match = number.match(raw)
         if not match:
             if rows and raw[:1].isspace():  # a continuation of the line before
-                key, query, at = rows[-1]
-                rows[-1] = (key, f"{query} {raw.strip()}", at)
+                key, query, at, column = rows[-1]
+                rows[-1] = (key, f"{query} {raw.strip()}", at, column)
                 continue
             return None
-        query = raw[match.end() :]
-        query = re.sub(r"(\t|\s{2,})[\d,]+\s*$", "", query).strip()
-        rows.append((match.group(1), query, n))
+        query = re.sub(r"(\t|\s{2,})[\d,]+\s*$", "", raw[match.end() :]).rstrip()
+        rows.append((match.group(1), query, n, match.end() + 1))
     return rows or None
 
 
 Rule = tuple["re.Pattern[str]", Callable[["re.Match[str]"], list[Tok]]]
 
 
-def scan(text: str, rules: Sequence[Rule], *, path: str | None, line: int = 1) -> list[Tok]:
+def scan(
+    text: str, rules: Sequence[Rule], *, path: str | None, line: int = 1, column: int = 1
+) -> list[Tok]:
     """Tokens of ``text``: at each place the first rule whose pattern matches gives the tokens."""
     out: list[Tok] = []
     i, n = 0, len(text)
@@ -457,7 +473,7 @@ def scan(text: str, rules: Sequence[Rule], *, path: str | None, line: int = 1) -
                 i = match.end()
                 break
         else:
-            raise fail(f"cannot read {text[i : i + 20]!r}", text, i, path, line)
+            raise fail(f"cannot read {text[i : i + 20]!r}", text, i, path, line, column)
     out.append(Tok("EOF", None, n))
     return out
 
@@ -471,18 +487,18 @@ def words_to_term(text: str, *, quoted: bool, truncation: str = "*") -> Term:
 def read_lines(
     text: str,
     pattern: str,
-    parse_line: Callable[[str, int, dict[str, Node]], Node | None],
+    parse_line: Callable[[str, int, int, dict[str, Node]], Node | None],
     imported: Imported,
 ) -> Node | None:
     """Search-history lines (or one query when the text is not numbered lines): each line's
     tree, with references to earlier lines resolved; the tree of the last line that searches."""
     rows = history_lines(text, pattern)
     if rows is None:
-        return parse_line(" ".join(clean_lines(text)), 1, {})
+        return parse_line(" ".join(clean_lines(text)), 1, 1, {})
     done: dict[str, Node] = {}
     last: Node | None = None
-    for number, query, line in rows:
-        node = parse_line(query, line, done)
+    for number, query, line, column in rows:
+        node = parse_line(query, line, column, done)
         if node is not None:
             done[number] = node
             last = node

@@ -111,6 +111,8 @@ def read(text: str, *, path: str | None = None) -> Imported:
     imported = Imported("europepmc")
     query = " ".join(text.split())
     tokens = scan(query, _rules(imported), path=path)
-    tree = take_limits(Parser(tokens, LEVELS, text=query, path=path).parse(), imported)
+    tree = take_limits(
+        Parser(tokens, LEVELS, text=query, path=path, note=imported.note).parse(), imported
+    )
     imported.tree = merge_field_copies(tree) if tree is not None else None
     return imported

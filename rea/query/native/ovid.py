@@ -44,8 +44,11 @@ COMBO = re.compile(r"^(and|or)/([\d,\-\s]+)$", re.I)
 
 
 class _Lexer:
-    def __init__(self, text: str, db: str, imported: Imported, path: str | None, line: int):
+    def __init__(
+        self, text: str, db: str, imported: Imported, path: str | None, line: int, column: int
+    ) -> None:
         self.text, self.db, self.imported, self.path, self.line = text, db, imported, path, line
+        self.column = column
         self.out: list[Tok] = []
         self.run: list[str] = []
         self.quoted = False
@@ -137,7 +140,9 @@ class _Lexer:
             if ch == '"':
                 end = text.find('"', i + 1)
                 if end == -1:
-                    raise fail("this quote is never closed", text, i, self.path, self.line)
+                    raise fail(
+                        "this quote is never closed", text, i, self.path, self.line, self.column
+                    )
                 if not self.run:
                     self.start = i
                 self.run += text[i + 1 : end].split()
@@ -247,27 +252,44 @@ def read(text: str, *, path: str | None = None, db: str = "ovid") -> Imported:
     imported = Imported(db)
     rows = history_lines(text, r"^\s*(\d+)\.?\s+")
     if rows is None:
-        rows = [("1", " ".join(text.split()), 1)]
+        rows = [("1", " ".join(text.split()), 1, 1)]
     done: dict[str, Node] = {}
     last: Node | None = None
-    for number, query, line in rows:
+    for number, query, line, column in rows:
         limit_match = re.fullmatch(r"limit\s+(\d+)\s+to\s+(.+)", query, re.I)
         if limit_match:
             try:
                 node = _limit_line(limit_match, done, imported)
             except ValueError:
                 raise fail(
-                    f"limit {limit_match.group(1)} refers to no earlier line", query, 0, path, line
+                    f"limit {limit_match.group(1)} refers to no earlier line",
+                    query,
+                    0,
+                    path,
+                    line,
+                    column,
                 ) from None
         else:
-            tokens = _Lexer(query, db, imported, path, line).tokens()
+            tokens = _Lexer(query, db, imported, path, line, column).tokens()
 
-            def resolve(ref: str, at: int, query: str = query, line: int = line) -> Node:
+            def resolve(
+                ref: str, at: int, query: str = query, line: int = line, column: int = column
+            ) -> Node:
                 if ref not in done:
-                    raise fail(f"line {ref} is not an earlier line", query, at, path, line)
+                    where = (query, at, path, line, column)
+                    raise fail(f"line {ref} is not an earlier line", *where)
                 return done[ref]
 
-            node = Parser(tokens, LEVELS, text=query, path=path, line=line, resolve=resolve).parse()
+            node = Parser(
+                tokens,
+                LEVELS,
+                text=query,
+                path=path,
+                line=line,
+                column=column,
+                resolve=resolve,
+                note=imported.note,
+            ).parse()
         done[number] = node
         last = node
     tree = take_limits(last, imported)

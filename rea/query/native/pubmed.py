@@ -37,10 +37,10 @@ FIELDS = {
     "other term": ("kw",),
 }
 LOOSE_FIELDS = {
-    "tw": "text words",
-    "text word": "text words",
-    "all fields": "all fields",
-    "all": "all fields",
+    "tw": "Text Words",
+    "text word": "Text Words",
+    "all fields": "All Fields",
+    "all": "All Fields",
 }
 HEADINGS = {
     "mh": (True, False),
@@ -63,8 +63,11 @@ OPERATORS = {"AND", "OR", "NOT"}
 
 
 class _Lexer:
-    def __init__(self, text: str, imported: Imported, path: str | None, line: int) -> None:
+    def __init__(
+        self, text: str, imported: Imported, path: str | None, line: int, column: int
+    ) -> None:
         self.text, self.imported, self.path, self.line = text, imported, path, line
+        self.column = column
         self.out: list[Tok] = []
         self.run: list[tuple[str, int]] = []  # bare words waiting for a tag or an operator
 
@@ -103,7 +106,9 @@ class _Lexer:
                 self.flush()
                 end = text.find('"', i + 1)
                 if end == -1:
-                    raise fail("this quote is never closed", text, i, self.path, self.line)
+                    raise fail(
+                        "this quote is never closed", text, i, self.path, self.line, self.column
+                    )
                 self.run = [(w, i) for w in text[i + 1 : end].split()]
                 i = end + 1
                 tag, i = self.tag(i)
@@ -133,7 +138,9 @@ class _Lexer:
         if j < len(self.text) and self.text[j] == "[":
             end = self.text.find("]", j)
             if end == -1:
-                raise fail("this [ is never closed", self.text, j, self.path, self.line)
+                raise fail(
+                    "this [ is never closed", self.text, j, self.path, self.line, self.column
+                )
             return " ".join(self.text[j + 1 : end].lower().split()), end + 1
         return None, i
 
@@ -142,7 +149,7 @@ class _Lexer:
         start = self.run[0][1] if self.run else at
         self.run = []
         if not words:
-            raise fail("a tag must follow a term", self.text, at, self.path, self.line)
+            raise fail("a tag must follow a term", self.text, at, self.path, self.line, self.column)
         self.out.append(Tok("LEAF", self.leaf(words, tag, quoted), start))
 
     def leaf(self, words: list[str], tag: str | None, quoted: bool) -> Node:
@@ -167,8 +174,8 @@ class _Lexer:
             return Term(term.words, term.quoted, None, FIELDS[tag])
         if tag in LOOSE_FIELDS:
             self.imported.note(
-                f"[{tag}] ({LOOSE_FIELDS[tag]}) is read as title and abstract; PubMed's "
-                f"{LOOSE_FIELDS[tag]} also search other fields"
+                f"[{tag}] is read as title and abstract; PubMed's {LOOSE_FIELDS[tag]} also "
+                "searches other fields"
             )
             return Term(term.words, term.quoted, None, ("ti", "ab"))
         if tag in HEADINGS:
@@ -187,11 +194,11 @@ def read(text: str, *, path: str | None = None) -> Imported:
     imported = Imported("pubmed")
     rows = history_lines(text, r"^\s*#(\d+)\s+")
     if rows is None:
-        tree: Node | None = _parse(text, imported, path, 1, {})
+        tree: Node | None = _parse(text, imported, path, 1, 1, {})
     else:
         done: dict[str, Node] = {}
-        for number, query, line in rows:
-            done[number] = _parse(query, imported, path, line, done)
+        for number, query, line, column in rows:
+            done[number] = _parse(query, imported, path, line, column, done)
         tree = done[rows[-1][0]]
     tree = take_limits(tree, imported)
     imported.tree = merge_field_copies(tree) if tree is not None else None
@@ -199,16 +206,31 @@ def read(text: str, *, path: str | None = None) -> Imported:
 
 
 def _parse(
-    text: str, imported: Imported, path: str | None, line: int, done: dict[str, Node]
+    text: str,
+    imported: Imported,
+    path: str | None,
+    line: int,
+    column: int,
+    done: dict[str, Node],
 ) -> Node:
-    tokens = _Lexer(text, imported, path, line).tokens()
+    tokens = _Lexer(text, imported, path, line, column).tokens()
 
     def resolve(number: str, at: int) -> Node:
         if number not in done:
-            raise fail(f"#{number} refers to no earlier line", text, at, path, line)
+            raise fail(f"#{number} refers to no earlier line", text, at, path, line, column)
         return done[number]
 
-    return Parser(tokens, LEVELS, text=text, path=path, line=line, resolve=resolve).parse()
+    parser = Parser(
+        tokens,
+        LEVELS,
+        text=text,
+        path=path,
+        line=line,
+        column=column,
+        resolve=resolve,
+        note=imported.note,
+    )
+    return parser.parse()
 
 
 __all__ = ["NearOp", "read"]

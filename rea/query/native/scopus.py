@@ -136,15 +136,24 @@ def read(text: str, *, path: str | None = None) -> Imported:
     imported = Imported("scopus")
     rules = _rules(imported)
 
-    def parse_line(query: str, line: int, done: dict[str, Node]) -> Node:
-        tokens = scan(query, rules, path=path, line=line)
+    def parse_line(query: str, line: int, column: int, done: dict[str, Node]) -> Node:
+        tokens = scan(query, rules, path=path, line=line, column=column)
 
         def resolve(number: str, at: int) -> Node:
             if number not in done:
-                raise fail(f"#{number} refers to no earlier line", query, at, path, line)
+                raise fail(f"#{number} refers to no earlier line", query, at, path, line, column)
             return done[number]
 
-        return Parser(tokens, LEVELS, text=query, path=path, line=line, resolve=resolve).parse()
+        return Parser(
+            tokens,
+            LEVELS,
+            text=query,
+            path=path,
+            line=line,
+            column=column,
+            resolve=resolve,
+            note=imported.note,
+        ).parse()
 
     tree = take_limits(read_lines(text, r"^\s*#?(\d+)\s+", parse_line, imported), imported)
     imported.tree = merge_field_copies(tree) if tree is not None else None

@@ -50,6 +50,10 @@ def _rules(imported: Imported) -> list[Rule]:
 
     def bare_tag(m: re.Match[str]) -> list[Tok]:
         tag, value = m.group(1).upper(), m.group(2).strip()
+        if tag == "TS":
+            imported.note(
+                "TS= (Topic) also searches Keywords Plus: read as title, abstract and keywords"
+            )
         out = [Tok("OPEN", TAGS[tag], m.start())]
         for word in value.split():
             if out[-1].kind == "LEAF":
@@ -112,15 +116,24 @@ def read(text: str, *, path: str | None = None) -> Imported:
     imported = Imported("wos")
     rules = _rules(imported)
 
-    def parse_line(query: str, line: int, done: dict[str, Node]) -> Node:
-        tokens = scan(query, rules, path=path, line=line)
+    def parse_line(query: str, line: int, column: int, done: dict[str, Node]) -> Node:
+        tokens = scan(query, rules, path=path, line=line, column=column)
 
         def resolve(number: str, at: int) -> Node:
             if number not in done:
-                raise fail(f"#{number} refers to no earlier set", query, at, path, line)
+                raise fail(f"#{number} refers to no earlier set", query, at, path, line, column)
             return done[number]
 
-        return Parser(tokens, LEVELS, text=query, path=path, line=line, resolve=resolve).parse()
+        return Parser(
+            tokens,
+            LEVELS,
+            text=query,
+            path=path,
+            line=line,
+            column=column,
+            resolve=resolve,
+            note=imported.note,
+        ).parse()
 
     tree = take_limits(read_lines(text, r"^\s*#(\d+)\s+", parse_line, imported), imported)
     imported.tree = merge_field_copies(tree) if tree is not None else None

@@ -1,6 +1,7 @@
 """Write an imported strategy as ``strategy.toml``: concept blocks and an expression over them.
 
-A concept block is an OR group of terms, headings and proximities (or one of them alone); each
+A concept block is an OR group of terms, headings and proximities (or one of them alone), where
+a few terms ANDed (``wasting AND syndrome``) may stand among the alternatives; each
 distinct concept becomes one block, so a concept written twice in the native strategy is one
 block used twice. Block names come from their first term (``neoplasms``, ``primary-care``).
 """
@@ -28,14 +29,24 @@ API_SOURCES = ("pubmed", "scopus")
 DEFAULTS = {("ti", "ab"): "title_abstract", ("ti", "ab", "kw"): "title_abstract_keywords"}
 
 
-def _is_concept(node: Node) -> bool:
-    if isinstance(node, Term | Heading | Near):
+def _leaf(node: Node) -> bool:
+    return isinstance(node, Term | Heading | Near)
+
+
+def _small(node: Node) -> bool:
+    """A leaf, or terms ANDed or NOTed with no group below (``wasting AND syndrome``)."""
+    if _leaf(node):
         return True
-    return (
-        isinstance(node, Group)
-        and node.op == "OR"
-        and all(isinstance(c, Term | Heading | Near) for c in node.children)
-    )
+    if isinstance(node, Not):
+        return _leaf(node.left) and _leaf(node.right)
+    return isinstance(node, Group) and node.op == "AND" and all(_leaf(c) for c in node.children)
+
+
+def _is_concept(node: Node) -> bool:
+    """One concept: a leaf, or an OR group of leaves and small AND groups of leaves."""
+    if _leaf(node):
+        return True
+    return isinstance(node, Group) and node.op == "OR" and all(_small(c) for c in node.children)
 
 
 class _Blocks:
@@ -65,8 +76,8 @@ class _Blocks:
             return Not(self.walk(node.left), self.walk(node.right))
         assert isinstance(node, Group)
         if node.op == "OR":
-            loose = [c for c in node.children if isinstance(c, Term | Heading | Near)]
-            rest = [self.walk(c) for c in node.children if not isinstance(c, Term | Heading | Near)]
+            loose = [c for c in node.children if _small(c)]
+            rest = [self.walk(c) for c in node.children if not any(c is k for k in loose)]
             if loose:
                 concept = loose[0] if len(loose) == 1 else Group("OR", tuple(loose))
                 rest.insert(0, Term((self.name(concept),)))
