@@ -222,3 +222,46 @@ def test_render_all_removes_files_of_stages_that_are_gone(tmp_path: Path) -> Non
     render_all(REVIEW, tmp_path)
     assert not stale.exists()
     assert mine.exists()
+
+
+def test_an_or_group_over_the_limit_is_split_into_lines_each_within_it(tmp_path: Path) -> None:
+    from rea.query.render.common import count_operators
+    from tests.query_support import write
+
+    words = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(120)]
+    text = "(" + " OR ".join(words) + ") AND (" + " OR ".join(f"z{w}" for w in words[:30]) + ")"
+    path = write(
+        tmp_path,
+        f"[review]\ntitle = 't'\n[query]\ntext = '{text}'\n"
+        "[[stages]]\nid = 'x'\ndate_from = 2000-01-01\ndate_to = 2001-12-31\n",
+    )
+    strategy = load_strategy(path)
+    rendered = render(strategy, "wos", "x")
+    rows = rendered.text.splitlines()
+    assert all(count_operators(row.split(" ", 1)[1]) <= 49 for row in rows)
+    assert rows[-1].endswith("AND PY=(2000-2001) AND LA=(English)")
+    imported = read_native(rendered.text, "wos")
+    assert imported.tree is not None
+    assert canonical(imported.tree) == canonical(strategy.query("x"))
+    # a database without a documented limit keeps one query
+    assert len(render(strategy, "scopus", "x").text.splitlines()) == 1
+
+
+def test_every_registered_database_has_a_renderer_a_reader_and_cited_rules() -> None:
+    import importlib
+
+    from rea.query.databases import DATABASES as ENTRIES
+    from rea.query.databases import label, prisma_category
+
+    for db, entry in ENTRIES.items():
+        module = importlib.import_module(f"rea.query.render.{entry.renderer}")
+        assert callable(getattr(module, "render", None)), db
+        assert entry.reader is not None
+        importlib.import_module(f"rea.query.native.{entry.reader}")
+        assert entry.docs, f"{db} cites no documentation"
+        assert entry.label and label(db) == entry.label
+        assert prisma_category(db) == "database"
+        assert entry.history is None or "{n}" in entry.history
+    assert label("citation_searching") == "Citation searching"
+    assert prisma_category("citation_searching") == "citations"
+    assert label("somewhere") == "somewhere" and prisma_category("somewhere") is None
