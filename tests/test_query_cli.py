@@ -174,7 +174,7 @@ def test_import_of_unreadable_syntax_is_an_error_line_with_its_place(tmp_path: P
     query.write_text("#1 TS=(cancer)\n#2 #1 AND #7\n", encoding="utf-8")
     code, _, stderr = _invoke(["query", "import", "--from", "wos", str(query)])
     assert code == 1
-    assert stderr.splitlines()[0] == f"Error: {query}:2:11: #7 refers to no earlier set"
+    assert stderr.splitlines()[0] == f"Error: {query}:2:11: #7 refers to no earlier line"
 
 
 def test_render_of_a_new_database_prints_its_query() -> None:

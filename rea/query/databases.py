@@ -258,6 +258,14 @@ EBSCO_STOPWORDS = frozenset(
     ]
 )
 
+
+def _ovid(db: Database, **changes: object) -> Database:
+    """Another database on Ovid: Ovid MEDLINE's syntax with its own fields and vocabulary."""
+    from dataclasses import replace
+
+    return replace(db, **changes)  # type: ignore[arg-type]
+
+
 DATABASES: dict[str, Database] = {
     db.id: db
     for db in (
@@ -383,50 +391,6 @@ DATABASES: dict[str, Database] = {
                 "https://tools.ovid.com/ovidgo/searches/training.php",
             ),
         ),
-        # Embase on Ovid: the same syntax as Ovid MEDLINE; keywords are .kw. (author keywords);
-        # Emtree headings exp x/, x/, *x/ (Ovid Embase field guide, zatoka.icm.edu.pl/OVIDWEB/
-        # fldguide/embase.htm).
-        Database(
-            id="ovid-embase",
-            label="Embase (Ovid)",
-            platform="Ovid",
-            renderer="ovid",
-            reader="ovid",
-            field_codes={"ti": "ti", "ab": "ab", "kw": "kw"},
-            truncation=Truncation(symbol="$", min_stem=1, inner=True, several=True),
-            precedence="left to right within a line",
-            proximity="adjN",
-            proximity_offset=1,
-            proximity_ordered=None,
-            vocabulary="emtree",
-            limits=Limits(),
-            history="{n}",
-            export_formats=("ovid", "ris"),
-            wildcards="$ or * truncation; # exactly one; ? zero or one",
-            docs=("http://zatoka.icm.edu.pl/OVIDWEB/fldguide/embase.htm",),
-        ),
-        # APA PsycInfo on Ovid: Ovid syntax; .id. is the key concepts field (author keywords and
-        # more); headings from the APA Thesaurus, exp x/ (Monash library guide: ".tw. ... searches
-        # title, abstract, table of contents and key concepts fields in PsycInfo").
-        Database(
-            id="psycinfo",
-            label="APA PsycInfo (Ovid)",
-            platform="Ovid",
-            renderer="ovid",
-            reader="ovid",
-            field_codes={"ti": "ti", "ab": "ab", "kw": "id"},
-            truncation=Truncation(symbol="$", min_stem=1, inner=True, several=True),
-            precedence="left to right within a line",
-            proximity="adjN",
-            proximity_offset=1,
-            proximity_ordered=None,
-            vocabulary="apa",
-            limits=Limits(),
-            history="{n}",
-            export_formats=("ovid", "ris"),
-            wildcards="$ or * truncation; # exactly one; ? zero or one",
-            docs=("https://guides.lib.monash.edu/systematic-review/run-your-search",),
-        ),
         # Embase.com (embase.com/info/helpfiles/search-hints/boolean-operators): NEAR/n "within
         # n words of each other, in either order ... symptom NEAR/5 headache retrieves records
         # with at most 4 words between"; NEXT/n in order; proximity takes parentheses,
@@ -545,6 +509,37 @@ DATABASES: dict[str, Database] = {
             docs=("https://europepmc.org/searchsyntax", "https://europepmc.org/Help"),
         ),
     )
+}
+
+
+# Embase on Ovid: the same syntax as Ovid MEDLINE; keywords are .kw. (author keywords); Emtree
+# headings exp x/, x/, *x/ (Ovid Embase field guide, zatoka.icm.edu.pl/OVIDWEB/fldguide/
+# embase.htm). APA PsycInfo on Ovid: .id. is the key concepts field (author keywords and more);
+# headings from the APA Thesaurus, exp X/ (Monash library guide: ".tw. ... searches title,
+# abstract, table of contents and key concepts fields in PsycInfo").
+_OVID_MORE = (
+    _ovid(
+        DATABASES["ovid"],
+        id="ovid-embase",
+        label="Embase (Ovid)",
+        field_codes={"ti": "ti", "ab": "ab", "kw": "kw"},
+        vocabulary="emtree",
+        docs=("http://zatoka.icm.edu.pl/OVIDWEB/fldguide/embase.htm",),
+    ),
+    _ovid(
+        DATABASES["ovid"],
+        id="psycinfo",
+        label="APA PsycInfo (Ovid)",
+        field_codes={"ti": "ti", "ab": "ab", "kw": "id"},
+        vocabulary="apa",
+        docs=("https://guides.lib.monash.edu/systematic-review/run-your-search",),
+    ),
+)
+_FIRST = ("pubmed", "scopus", "wos", "ovid")
+DATABASES = {
+    **{k: v for k, v in DATABASES.items() if k in _FIRST},
+    **{db.id: db for db in _OVID_MORE},
+    **{k: v for k, v in DATABASES.items() if k not in _FIRST},
 }
 
 

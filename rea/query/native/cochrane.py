@@ -17,15 +17,10 @@ from rea.query.ast import Group, Heading, Near, Node, Term
 from rea.query.native.common import (
     Imported,
     NearOp,
-    Parser,
     Rule,
     Tok,
-    fail,
     limit,
-    merge_field_copies,
-    read_lines,
-    scan,
-    take_limits,
+    read_with_rules,
     words_to_term,
 )
 
@@ -146,29 +141,13 @@ def _one_field(node: Node) -> tuple[str, ...] | None:
 
 
 def read(text: str, *, path: str | None = None) -> Imported:
-    imported = Imported("cochrane")
-    rules = _rules(imported)
-
-    def parse_line(query: str, line: int, column: int, done: dict[str, Node]) -> Node:
-        tokens = scan(query, rules, path=path, line=line, column=column)
-
-        def resolve(number: str, at: int) -> Node:
-            if number not in done:
-                raise fail(f"#{number} refers to no earlier line", query, at, path, line, column)
-            return done[number]
-
-        parser = Parser(
-            tokens,
-            LEVELS,
-            text=query,
-            path=path,
-            line=line,
-            column=column,
-            resolve=resolve,
-            note=imported.note,
-        )
-        return _phrases(parser.parse())
-
-    tree = take_limits(read_lines(text, r"^\s*#(\d+)\s+", parse_line, imported), imported)
-    imported.tree = merge_field_copies(tree) if tree is not None else None
-    return imported
+    return read_with_rules(
+        "cochrane",
+        text,
+        path=path,
+        rules=_rules,
+        levels=LEVELS,
+        numbered=r"^\s*#(\d+)\s+",
+        ref="#{n}",
+        after=_phrases,
+    )

@@ -503,3 +503,46 @@ def read_lines(
             done[number] = node
             last = node
     return last
+
+
+def read_with_rules(
+    db: str,
+    text: str,
+    *,
+    path: str | None,
+    rules: Callable[[Imported], Sequence[Rule]],
+    levels: Sequence[set[str]],
+    numbered: str,
+    ref: str = "#{n}",
+    after: Callable[[Node], Node] | None = None,
+) -> Imported:
+    """Read a query, or numbered search-history lines (``numbered`` matches a line's number),
+    with the database's token ``rules`` and operator ``levels``; ``after`` rewrites each line's
+    tree (e.g. Cochrane's NEXT chains as phrases)."""
+    imported = Imported(db)
+    made = rules(imported)
+
+    def parse_line(query: str, line: int, column: int, done: dict[str, Node]) -> Node:
+        tokens = scan(query, made, path=path, line=line, column=column)
+
+        def resolve(number: str, at: int) -> Node:
+            if number not in done:
+                what = f"{ref.format(n=number)} refers to no earlier line"
+                raise fail(what, query, at, path, line, column)
+            return done[number]
+
+        tree = Parser(
+            tokens,
+            levels,
+            text=query,
+            path=path,
+            line=line,
+            column=column,
+            resolve=resolve,
+            note=imported.note,
+        ).parse()
+        return after(tree) if after is not None else tree
+
+    tree = take_limits(read_lines(text, numbered, parse_line, imported), imported)
+    imported.tree = merge_field_copies(tree) if tree is not None else None
+    return imported

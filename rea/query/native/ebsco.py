@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import re
 
-from rea.query.ast import Heading, Node
+from rea.query.ast import Heading
 from rea.query.native.common import (
     Imported,
     NearOp,
-    Parser,
     Rule,
     Tok,
-    fail,
     limit,
-    merge_field_copies,
-    read_lines,
-    scan,
-    take_limits,
+    read_with_rules,
     words_to_term,
 )
 
@@ -100,28 +95,12 @@ def _field_term(m: re.Match[str]) -> list[Tok]:
 
 
 def read(text: str, *, path: str | None = None) -> Imported:
-    imported = Imported("cinahl")
-    rules = _rules(imported)
-
-    def parse_line(query: str, line: int, column: int, done: dict[str, Node]) -> Node:
-        tokens = scan(query, rules, path=path, line=line, column=column)
-
-        def resolve(number: str, at: int) -> Node:
-            if number not in done:
-                raise fail(f"S{number} refers to no earlier line", query, at, path, line, column)
-            return done[number]
-
-        return Parser(
-            tokens,
-            LEVELS,
-            text=query,
-            path=path,
-            line=line,
-            column=column,
-            resolve=resolve,
-            note=imported.note,
-        ).parse()
-
-    tree = take_limits(read_lines(text, r"^\s*S(\d+)\s+", parse_line, imported), imported)
-    imported.tree = merge_field_copies(tree) if tree is not None else None
-    return imported
+    return read_with_rules(
+        "cinahl",
+        text,
+        path=path,
+        rules=_rules,
+        levels=LEVELS,
+        numbered=r"^\s*S(\d+)\s+",
+        ref="S{n}",
+    )

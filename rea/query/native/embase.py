@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import re
 
-from rea.query.ast import Heading, Node
+from rea.query.ast import Heading
 from rea.query.native.common import (
     Imported,
     NearOp,
-    Parser,
     Rule,
     Tok,
-    fail,
     limit,
-    merge_field_copies,
-    read_lines,
-    scan,
-    take_limits,
+    read_with_rules,
     words_to_term,
 )
 
@@ -106,31 +101,15 @@ def _rules(imported: Imported) -> list[Rule]:
 
 
 def read(text: str, *, path: str | None = None) -> Imported:
-    imported = Imported("embase")
-    rules = _rules(imported)
-
-    def parse_line(query: str, line: int, column: int, done: dict[str, Node]) -> Node:
-        tokens = scan(query, rules, path=path, line=line, column=column)
-
-        def resolve(number: str, at: int) -> Node:
-            if number not in done:
-                raise fail(f"#{number} refers to no earlier line", query, at, path, line, column)
-            return done[number]
-
-        return Parser(
-            tokens,
-            LEVELS,
-            text=query,
-            path=path,
-            line=line,
-            column=column,
-            resolve=resolve,
-            note=imported.note,
-        ).parse()
-
-    tree = take_limits(read_lines(text, r"^\s*#(\d+)\.?\s+", parse_line, imported), imported)
-    imported.tree = merge_field_copies(tree) if tree is not None else None
-    return imported
+    return read_with_rules(
+        "embase",
+        text,
+        path=path,
+        rules=_rules,
+        levels=LEVELS,
+        numbered=r"^\s*#(\d+)\.?\s+",
+        ref="#{n}",
+    )
 
 
 __all__ = ["CODES", "read"]

@@ -12,7 +12,6 @@ import re
 from datetime import date
 
 from rea.query.ast import (
-    FIELD_ORDER,
     Group,
     Heading,
     Near,
@@ -22,7 +21,7 @@ from rea.query.ast import (
     iter_terms,
 )
 from rea.query.databases import DATABASES
-from rea.query.native.common import Imported, strip_fields, with_fields
+from rea.query.native.common import Imported
 from rea.query.render.neutral import to_text
 
 API_SOURCES = ("pubmed", "scopus")
@@ -224,4 +223,4 @@ def _basic(text: str) -> str:
     return f'"{escaped}"'
 
 
-__all__ = ["FIELD_ORDER", "strip_fields", "to_toml", "with_fields"]
+__all__ = ["to_toml"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rea.errors import RenderError
-from rea.query.ast import Group, Heading, Near, Node, Not, Term, iter_headings
+from rea.query.ast import Group, Heading, Near, Node, Not, Term
 from rea.query.databases import DATABASES, Database, database, truncation_problems
 
 if TYPE_CHECKING:
@@ -541,7 +541,3 @@ def render_with(
     cls: type[Renderer], strategy: Strategy, stage: Stage, options: Options, db_id: str
 ) -> RenderedQuery:
     return cls(Context(strategy, stage, options, database(db_id))).run()
-
-
-def headings_used(node: Node) -> list[Heading]:
-    return iter_headings(node)

@@ -54,7 +54,7 @@ class PubMed(Renderer):
 
     def word_text(self, words: tuple[str, ...], term: Term) -> str:
         text = " ".join(words)
-        quoted = (term.quoted and len(words) > 1) or len(words) > 1
+        quoted = len(words) > 1  # a single word needs no quotes behind a tag
         if quoted and not any("*" in w for w in words):
             self.notes.add(
                 "quoted phrases are searched through PubMed's phrase index; a phrase that is "
