@@ -279,3 +279,22 @@ def test_published_cochrane_lines_with_mesh_forms(tmp_path: Path) -> None:
     assert '"Emaciation"[mh:noexp]' in cachexia and '"Wasting syndrome"[mh:noexp]' in cachexia
     assert '"Weight Loss"[mh:noexp]' in cachexia  # MeSH descriptor: [...] this term only
     assert '"Starvation"[mh]' in cachexia
+
+
+def test_pubmed_as_its_details_box_shows_it() -> None:
+    details = (
+        '("primary health care"[MeSH Terms] OR ("primary"[All Fields] AND "health"[All Fields] '
+        'AND "care"[All Fields])) AND ("network"[Title/Abstract] OR "networks"[Title/Abstract]) '
+        'AND (2013/01/01:2018/09/21[Date - Publication]) AND ("english"[Language])'
+    )
+    imported = read_native(details, "pubmed")
+    assert imported.date_from == date(2013, 1, 1) and imported.date_to == date(2018, 9, 21)
+    assert imported.languages == ["english"]
+    from rea.query.render.neutral import to_text
+
+    assert imported.tree is not None
+    assert to_text(imported.tree) == (
+        '("primary health care"[mh] OR ("primary"[tiab] AND "health"[tiab] AND "care"[tiab])) '
+        'AND ("network"[tiab] OR "networks"[tiab])'
+    )
+    assert any("All Fields" in n for n in imported.notes)

@@ -5,8 +5,9 @@ What it reads (PubMed User Guide): terms and quoted phrases with field tags (``[
 ``[Title/Abstract]``, ``[ti]``, ``[ot]``; ``[tw]`` and ``[All Fields]`` are read as title and
 abstract, with a note); consecutive words before a tag form a phrase ("use a search tag: breast
 feed*[tiab]", NLM Tech Bull 2024); MeSH ``[mh]``, ``[MeSH Terms]``, ``[mh:noexp]``, ``[majr]``;
-proximity ``"a b"[tiab:~N]``; dates ``("1998/01/01"[dp] : "2012/12/31"[dp])`` and
-``2012[dp]``; ``english[la]``; ``review[pt]``. PubMed reads operators left to right.
+proximity ``"a b"[tiab:~N]``; dates ``("1998/01/01"[dp] : "2012/12/31"[dp])``, ``2012[dp]``
+and the Details box's ``2013/01/01:2018/09/21[Date - Publication]``; ``english[la]``;
+``review[pt]``. PubMed reads operators left to right.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ DATE_RANGE = re.compile(
     re.IGNORECASE,
 )
 OPERATORS = {"AND", "OR", "NOT"}
+DATE_TAGS = ("dp", "pdat", "date - publication", "publication date")
 
 
 class _Lexer:
@@ -185,7 +187,13 @@ class _Lexer:
             return limit("language", text)
         if tag in ("pt", "publication type") and text.lower() in ("review", "systematic review"):
             return limit("review", f"{text}[pt]")
-        if tag in ("dp", "pdat", "date - publication") and re.fullmatch(r"\d{4}", text):
+        span = re.fullmatch(r"(\d{4}(?:/\d{1,2}){0,2})\s*:\s*(\d{4}(?:/\d{1,2}){0,2})", text)
+        if tag in DATE_TAGS and span:  # as PubMed's Details box writes a range
+            first = limit("from", day(span.group(1)))
+            if span.group(2).startswith("3000"):
+                return first
+            return Group("AND", (first, limit("to", day(span.group(2), end=True))))
+        if tag in DATE_TAGS and re.fullmatch(r"\d{4}", text):
             return Group("AND", (limit("from", day(text)), limit("to", day(text, end=True))))
         return limit("other", f"{text}[{tag}]")
 
