@@ -265,3 +265,53 @@ def test_every_registered_database_has_a_renderer_a_reader_and_cited_rules() -> 
     assert label("citation_searching") == "Citation searching"
     assert prisma_category("citation_searching") == "citations"
     assert label("somewhere") == "somewhere" and prisma_category("somewhere") is None
+
+
+def test_headings_are_rendered_natively_or_in_their_closest_form_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    from tests.query_support import write
+
+    text = '("Primary Health Care"[mh] OR "primary health care"[emtree] OR "primary care*") AND gp'
+    path = write(
+        tmp_path,
+        f"[review]\ntitle = 't'\n[query]\ntext = '{text}'\n"
+        "[[stages]]\nid = 'x'\ndate_from = 2000-01-01\ndate_to = 2001-12-31\n",
+    )
+    strategy = load_strategy(path)
+    pubmed = render(strategy, "pubmed", "x")
+    assert pubmed.text.startswith('(("Primary Health Care"[mh] OR "primary care*"[tiab])')
+    assert any("Emtree heading" in w and "left out" in w for w in pubmed.warnings)
+    embase = render(strategy, "embase", "x")
+    assert "'primary health care'/exp" in embase.text and "Primary Health Care" not in embase.text
+    ovid = render(strategy, "ovid", "x").text.splitlines()
+    assert ovid[0] == "1 exp Primary Health Care/"
+    scopus = render(strategy, "scopus", "x")  # no vocabulary: each heading as a phrase
+    assert scopus.text.startswith('TITLE-ABS(("Primary Health Care" OR "primary care*") AND gp)')
+    assert any("no MeSH headings" in w for w in scopus.warnings)
+
+
+@pytest.mark.parametrize(
+    ("db", "written"),
+    [
+        ("pubmed", '"general practice"[tiab:~2]'),
+        ("scopus", "general W/2 practice"),
+        ("wos", "general NEAR/2 practice"),
+        ("ovid", "(general adj3 practice).ti,ab."),
+        ("embase", "(general NEAR/3 practice):ti,ab"),
+        ("cinahl", "TI (general N2 practice)"),
+        ("cochrane", "(general NEAR/3 practice):ti,ab"),
+        ("europepmc", 'TITLE_ABS:"general practice"~2'),
+    ],
+)
+def test_proximity_counts_words_between_as_each_database_does(
+    db: str, written: str, tmp_path: Path
+) -> None:
+    from tests.query_support import write
+
+    path = write(
+        tmp_path,
+        "[review]\ntitle = 't'\n[query]\ntext = 'general NEAR/2 practice'\n"
+        "[[stages]]\nid = 'x'\ndate_from = 2000-01-01\ndate_to = 2001-12-31\n",
+    )
+    assert written in render(load_strategy(path), db, "x").text

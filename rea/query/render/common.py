@@ -228,7 +228,7 @@ class Renderer:
                     parts += self.alternatives(child)
                 else:
                     parts.append(self.plain_child(child))
-            return f" {op} ".join(dict.fromkeys(parts))
+            return f" {op} ".join(_once(parts))
         assert isinstance(node, Not)
         return f"{self.plain_child(node.left)} {self.NOT} {self.plain_child(node.right)}"
 
@@ -375,6 +375,14 @@ class Renderer:
         return lines.text()
 
 
+def _once(parts: list[str]) -> list[str]:
+    """Each part once, ignoring case (the databases' text searches ignore it)."""
+    seen: dict[str, str] = {}
+    for part in parts:
+        seen.setdefault(part.lower(), part)
+    return list(seen.values())
+
+
 def count_operators(text: str) -> int:
     """Boolean and proximity operators in a query (outside quotes)."""
     outside = re.sub(r'"[^"]*"', " ", text)
@@ -489,8 +497,9 @@ class Lines:
             return self.emit(self.combine([left, right], "NOT"))
         assert isinstance(node, Group)
         if node.op == "OR":
+            # subject headings first, then the words, as searchers write Ovid strategies
+            numbers = [self.node(c) for c in node.children if isinstance(c, Heading)]
             loose = [c for c in node.children if isinstance(c, Term | Near)]
-            numbers: list[int] = []
             if loose:
                 by_fields: dict[tuple[str, ...], list[Node]] = {}
                 for child in loose:
@@ -500,7 +509,9 @@ class Lines:
                     numbers.append(
                         self.node(group[0] if len(group) == 1 else Group("OR", tuple(group)))
                     )
-            numbers += [self.node(c) for c in node.children if not isinstance(c, Term | Near)]
+            numbers += [
+                self.node(c) for c in node.children if not isinstance(c, Term | Near | Heading)
+            ]
             return self.combined(numbers, "OR")
         return self.combined([self.node(c) for c in node.children], "AND")
 
