@@ -65,16 +65,20 @@ def canonical(node: Node, default: tuple[str, ...] = ("ti", "ab")) -> Node:
         flat = child.children if isinstance(child, Group) and child.op == node.op else (child,)
         for c in flat:
             children.setdefault(to_text(c), c)
-    if node.op == "OR":  # x in the title OR x in title and abstract: x in title and abstract
-        terms = [c for c in children.values() if isinstance(c, Term)]
+    if node.op == "OR":  # x in the title OR x in the abstract: x in title and abstract
+        merged: dict[tuple[object, ...], Term] = {}
         for key, child in list(children.items()):
-            if isinstance(child, Term) and any(
-                t.words == child.words
-                and t.is_phrase == child.is_phrase
-                and set(child.fields or ()) < set(t.fields or ())
-                for t in terms
-            ):
+            if isinstance(child, Term):
+                same = (child.words, child.is_phrase, child.exact)
+                if same in merged:
+                    fields = set(merged[same].fields or ()) | set(child.fields or ())
+                    order = tuple(f for f in ("ti", "ab", "kw") if f in fields)
+                    merged[same] = Term(child.words, child.is_phrase, None, order, child.exact)
+                else:
+                    merged[same] = child
                 del children[key]
+        for term in merged.values():
+            children.setdefault(to_text(term), term)
     if len(children) == 1:
         return next(iter(children.values()))
     return Group(node.op, tuple(children[k] for k in sorted(children)))
