@@ -12,7 +12,7 @@ import jinja2
 
 from rea.errors import ReportError
 from rea.files import write_text_atomic
-from rea.report.diagram import LABELS, flow_svg
+from rea.report.diagram import flow_svg, label
 
 TYPE_HEADINGS = {
     "review": "Reviews",
@@ -63,6 +63,7 @@ class ReportContext:
     runs: Sequence[Mapping[str, Any]] = ()
     snapshots: Sequence[Mapping[str, Any]] = ()
     notes: Sequence[str] = ()
+    interim: bool = False  # some works still await a decision: the report says so at the top
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["source"] = lambda s: LABELS.get(str(s), str(s))
+    env.filters["source"] = lambda s: label(str(s))
     return env
 
 
