@@ -609,6 +609,9 @@ def test_record_without_title_or_identifier_is_kept_counted_and_shown_for_review
     )
     summary = use.run(paths)
     assert summary.records == 2 and summary.works == 2 and summary.queued == 1
+    assert summary.unidentified == 1
+    printed = runner.invoke(main, ["dedup", "--review", str(paths.root)])
+    assert "records with neither a title nor an identifier: 1" in printed.stdout
     [item] = use.review_items(paths)
     assert {item.a.record.title, item.b.record.title} == {
         "",
