@@ -108,6 +108,24 @@ def test_two_editions_of_one_meeting_stay_apart_and_are_not_queued() -> None:
     assert run([c, d]) == ([(1,), (2,)], [])
 
 
+def test_the_parts_of_one_proceedings_are_different_volumes() -> None:
+    # Scopus lists each part of a proceedings in a book series: one title, four volumes
+    parts = [
+        rec(
+            "scopus",
+            title="Computational Science and Its Applications - ICCSA 2010 - International "
+            "Conference, Proceedings",
+            journal="Lecture Notes in Computer Science",
+            year=2010,
+            volume=f"{6015 + part} LNCS",
+            issue=f"PART {part}",
+            publication_types=("Conference Review",),
+        )
+        for part in (1, 2, 3, 4)
+    ]
+    assert run(parts) == ([(1,), (2,), (3,), (4,)], [])
+
+
 # ---------------------------------------------------------------- 2. issues of one volume
 
 

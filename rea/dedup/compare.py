@@ -144,8 +144,8 @@ def _issue(x: str, y: str) -> int:
         return 0
     if x == y:
         return 1
-    if x.startswith("s") or y.startswith("s"):
-        return 0
+    if x.startswith("s") or y.startswith("s") or x.startswith("p") != y.startswith("p"):
+        return 0  # a supplement, or "Part 2" against a plain issue number
     for one, other in ((x, y), (y, x)):
         if "-" in one:
             low, high = (int(n) for n in one.split("-"))
