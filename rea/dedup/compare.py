@@ -380,7 +380,6 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
         and year >= 0
         and conflicts == 0
         and not soft
-        and journal >= -1
     ):
         return Verdict(MERGE, "fuzzy", scores, (), title + 0.1 * agree)
     if (
