@@ -3,6 +3,7 @@ a review folder, and a runner for search subprocesses."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -164,7 +165,12 @@ def make_review(tmp: Path, name: str = "pcn-rea") -> ReviewPaths:
 
 
 def settings_for(server: ReplayServer, **extra: str) -> Settings:
-    env = {**server.env(), "NCBI_EMAIL": "info@example.org", **extra}
+    env = {
+        **server.env(),
+        "NCBI_EMAIL": "info@example.org",
+        "REA_STATE_DIR": os.environ["REA_STATE_DIR"],  # the test's own (tests/conftest.py)
+        **extra,
+    }
     return Settings.from_env(env)
 
 
