@@ -116,7 +116,7 @@ LAYERS: list[set[str]] = [
     {"pipeline"},
     {"report", "screening", "prisma", "dedup", "sources", "ranking"},
     {"store"},
-    {"records", "query", "config", "files"},
+    {"records", "query", "config", "files", "completeness"},
     {"errors"},
 ]
 

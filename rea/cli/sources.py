@@ -210,6 +210,15 @@ def runs_diff(
             f"{d.stage} / {d.source}: {d.count_a} -> {d.count_b} "
             f"(+{len(d.added)} added, -{len(d.removed)} removed)"
         )
+        for run_id, state, missing in (
+            (run_a, d.state_a, d.missing_a),
+            (run_b, d.state_b, d.missing_b),
+        ):
+            if state in ("incomplete", "accepted"):
+                click.echo(
+                    f"  note: the search of run {run_id} is incomplete ({missing} missing): "
+                    "a record it lacks may be lost, not gone from the database"
+                )
         for sign, keys in (("+", d.added), ("-", d.removed)):
             for key in keys[:show]:
                 click.echo(f"  {sign} {key.key}  {key.title[:80]}")

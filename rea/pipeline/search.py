@@ -585,10 +585,16 @@ class SearchDiff:
     count_b: int
     added: tuple[RecordKey, ...]
     removed: tuple[RecordKey, ...]
+    state_a: str = "complete"  # an incomplete side's removals may be losses, not changes
+    state_b: str = "complete"
+    missing_a: int = 0
+    missing_b: int = 0
 
 
 def diff_runs(paths: ReviewPaths, run_a: str, run_b: str) -> list[SearchDiff]:
-    """Per stage and source: the counts of two runs and the records added and removed."""
+    """Per stage and source: the counts of two runs, the records added and removed, and whether
+    each side's search was complete (a record missing from an incomplete search may be lost,
+    not gone from the database)."""
     for run_id in (run_a, run_b):
         run = RunDir.open(paths.root, run_id)
         if not run.finished:
@@ -598,6 +604,11 @@ def diff_runs(paths: ReviewPaths, run_a: str, run_b: str) -> list[SearchDiff]:
     with open_store(paths.store) as store:
         keys_a = run_record_keys(store, run_a)
         keys_b = run_record_keys(store, run_b)
+        states = {
+            (r.run_id, r.stage, r.source): r
+            for run_id in (run_a, run_b)
+            for r in stored_searches(store, run_id)
+        }
     if not keys_a and not keys_b:
         raise NotFound(f"runs {run_a} and {run_b} have no records in the store")
     groups = sorted({(k.stage, k.source) for k in [*keys_a, *keys_b]})
@@ -605,6 +616,8 @@ def diff_runs(paths: ReviewPaths, run_a: str, run_b: str) -> list[SearchDiff]:
     for stage, source in groups:
         a = {k.key: k for k in keys_a if (k.stage, k.source) == (stage, source)}
         b = {k.key: k for k in keys_b if (k.stage, k.source) == (stage, source)}
+        row_a = states.get((run_a, stage, source))
+        row_b = states.get((run_b, stage, source))
         diffs.append(
             SearchDiff(
                 stage,
@@ -613,6 +626,10 @@ def diff_runs(paths: ReviewPaths, run_a: str, run_b: str) -> list[SearchDiff]:
                 len(b),
                 tuple(b[k] for k in b if k not in a),
                 tuple(a[k] for k in a if k not in b),
+                row_a.state.value if row_a else "absent",
+                row_b.state.value if row_b else "absent",
+                row_a.missing_count if row_a else 0,
+                row_b.missing_count if row_b else 0,
             )
         )
     return diffs

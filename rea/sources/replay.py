@@ -159,6 +159,9 @@ class Fault:
             return False
         if self.path is not None and self.path.strip("/") != path:
             return False
+        wanted = self.options.get("match") or {}
+        if any(str(v) not in params.get(str(k), "") for k, v in wanted.items()):
+            return False
         if self.kind in ("cursor_forbidden",) and "cursor" not in params:
             return False
         if self.kind == "cursor_expired" and params.get("cursor", "*") == "*":
@@ -322,7 +325,8 @@ class ReplayServer:
     """The replay server; ``start()`` runs it in a daemon thread, ``serve_forever()`` in front.
 
     ``esearch_cap`` is the position past which esearch lists no id (PubMed's 9,999; smaller in
-    tests); ``rate_limits`` maps a service to the requests per second it accepts (past it: 429,
+    tests), ``start_limit`` the offset ``start`` paging cannot pass (Scopus's 5,000);
+    ``rate_limits`` maps a service to the requests per second it accepts (past it: 429,
     counted in :attr:`refused`).
     """
 
@@ -332,6 +336,7 @@ class ReplayServer:
         *,
         port: int = 0,
         esearch_cap: int = ESEARCH_CAP,
+        start_limit: int = SCOPUS_START_LIMIT,
         rate_limits: dict[str, float] | None = None,
     ) -> None:
         self.recordings = Recordings(recordings)
@@ -340,6 +345,7 @@ class ReplayServer:
         self.unmatched: list[str] = []
         self.refused: list[SeenRequest] = []  # over the enforced rate
         self.esearch_cap = esearch_cap
+        self.start_limit = start_limit
         self.rate_limits = dict(rate_limits or {})
         self._arrivals: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -678,12 +684,12 @@ class ReplayServer:
                 return _scopus_error(400, "INVALID_INPUT", "Invalid or expired cursor value")
         else:
             offset = int(params.get("start", "0") or 0)
-            if offset + count > SCOPUS_START_LIMIT and offset < len(entries):
+            if offset + count > self.start_limit and offset < len(entries):
                 return _scopus_error(
                     400,
                     "INVALID_INPUT",
                     "Exceeds the number of search results allowed: the start parameter cannot "
-                    "pass 5000; use the cursor",
+                    f"pass {self.start_limit}; use the cursor",
                 )
         kind = fault.kind if fault is not None else ""
         page = entries[offset : offset + count]
@@ -710,8 +716,9 @@ class ReplayServer:
             following = self._cursor_token(following_offset)
             if kind == "cursor_stuck":
                 following = cursor
-            elif kind == "cursor_repeat":
-                following = self._cursor_token(max(0, offset - count))
+            elif kind == "cursor_repeat":  # the cursor of the page before this one
+                back = max(0, offset - count)
+                following = "*" if back == 0 else self._cursor_token(back)
             results["cursor"] = {"@current": cursor, "@next": following}
             if following_offset < total:
                 results["link"].append(
