@@ -27,8 +27,8 @@ from tests.sources_support import (
     make_review,
     no_sleep,
     settings_for,
-    write_pubmed,
     write_scopus,
+    write_small_pubmed,
 )
 
 #: faults that do not change what the database holds (every kind the server has, but the ones
@@ -122,7 +122,11 @@ SETTINGS = settings(
 def test_pubmed_keeps_the_invariant_under_any_faults(chosen: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        truth = set(write_pubmed(tmp / "rec", 230))
+        truth = set(
+            write_small_pubmed(
+                tmp / "rec", 430, term=TERM, first_pmid=90_000_001, years=(2013, 2018)
+            )
+        )
         task = SearchTask(
             "s", "pubmed", TERM, {"mindate": "2013", "maxdate": "2018"}, "2013-01-01", "2018-12-31"
         )

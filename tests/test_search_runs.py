@@ -4,12 +4,14 @@ request rate against a server that enforces it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,7 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from rea.cli import main
-from rea.config import ReviewPaths
+from rea.config import ReviewPaths, Settings
+from rea.errors import ReaError
+from rea.pipeline.search import plan_searches, run_searches
 from rea.query import load_strategy, render
 from rea.sources.replay import ReplayServer
 from rea.sources.snapshots import RunDir
@@ -46,7 +50,9 @@ KILLER = """
 import os, signal, sys
 from pathlib import Path
 import rea.pipeline.search as pipeline
-from rea.config import ReviewPaths
+from rea.config import ReviewPaths, Settings
+from rea.errors import ReaError
+from rea.pipeline.search import plan_searches, run_searches
 from rea.sources.snapshots import RunDir, SourceSnapshot
 
 step = sys.argv[2]
@@ -95,9 +101,14 @@ def test_a_kill_at_any_step_leaves_a_resumable_run_or_a_finished_one_with_its_re
         # the invariant: a run whose manifest says finished always has its records current
         assert not run.finished or current(paths) == 60
         if step == "run-manifest":
-            # the store finished the run: its records are current at once, and `rea runs`
-            # writes the manifest that the kill interrupted
-            assert current(paths) == 60
+            # the store finished the run: its records are current at once, and resuming it (or
+            # `rea runs`) writes the manifest that the kill interrupted
+            assert current(paths) == 60 and not run.finished
+            resumed = runner.invoke(
+                main, ["search", "--review", str(paths.root), "--resume", run.run_id]
+            )
+            assert resumed.exit_code == 0, resumed.output
+            assert "was finished in the store; its manifest is written" in resumed.stderr
             listed = runner.invoke(main, ["runs", "--review", str(paths.root)])
             assert run.finished and "finished" in listed.stdout
             assert listed.stdout.count("[current]") == 2
@@ -171,47 +182,71 @@ def test_searches_stored_by_an_older_rea_keep_their_current_records(tmp_path: Pa
 
 def test_two_search_processes_share_the_rate_and_get_no_429(tmp_path: Path) -> None:
     """Two real `rea search` processes of one user against a server that refuses more than
-    10 requests in any second: with the shared rate they stay under it; each with a rate of
-    its own (another state folder each), they do not."""
+    10 requests in any second: with the shared rate they stay under it."""
     rec = tmp_path / "rec"
     pubmed_recordings(rec, 1000, small=True)  # per process: 2 x (1 esearch + 5 efetch)
-
-    def pair(shared: bool) -> tuple[list[int | None], int, float]:
-        with ReplayServer(rec, rate_limits={"pubmed": 10}) as server:
-            processes = []
-            for n in range(2):
-                paths = make_review(tmp_path / f"{shared}-{n}")
-                state = tmp_path / ("state" if shared else f"state-{n}")
-                env = {
-                    **os.environ,
-                    **server.env(),
-                    "NCBI_API_KEY": "k" * 36,
-                    "NCBI_EMAIL": "info@example.org",
-                    "REA_STATE_DIR": str(state),
-                }
-                argv = ["search", "--review", str(paths.root), "--source", "pubmed"]
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "rea", *argv],
-                        env=env,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
+    with ReplayServer(rec, rate_limits={"pubmed": 10}) as server:
+        processes = []
+        for n in range(2):
+            paths = make_review(tmp_path / str(n))
+            env = {
+                **os.environ,
+                **server.env(),
+                "NCBI_API_KEY": "k" * 36,
+                "NCBI_EMAIL": f"process{n}@example.org",  # tells their requests apart
+                "REA_STATE_DIR": str(tmp_path / "state"),
+            }
+            argv = ["search", "--review", str(paths.root), "--source", "pubmed"]
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "rea", *argv],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
                 )
-            deadline = time.monotonic() + 300
-            while any(p.poll() is None for p in processes) and time.monotonic() < deadline:
-                if not shared and server.refused:
-                    break  # the control has shown what it must: stop it there
-                time.sleep(0.05)
-            for p in processes:
-                if p.poll() is None:
-                    p.kill()
-            codes = [p.wait(timeout=30) for p in processes]
-            times = sorted(r.at for r in server.requests)
-            return codes, len(server.refused), len(times) / max(times[-1] - times[0], 1e-9)
+            )
+        outputs = [p.communicate(timeout=300)[1] for p in processes]
+        seen = list(server.requests)
+        refused = len(server.refused)
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert refused == 0
+    spans = [
+        [r.at for r in seen if r.params.get("email") == f"process{n}@example.org"] for n in (0, 1)
+    ]
+    assert all(len(s) == 12 for s in spans)
+    assert max(min(s) for s in spans) < min(max(s) for s in spans), "the two never overlapped"
+    times = sorted(r.at for r in seen)
+    assert len(times) / (times[-1] - times[0]) <= 10
 
-    codes, refused, rate = pair(shared=True)
-    assert codes == [0, 0] and refused == 0
-    assert rate <= 10
-    _, refused, _ = pair(shared=False)  # the control: the same two, each on its own
+
+def test_without_the_shared_rate_the_same_two_searches_are_refused(tmp_path: Path) -> None:
+    """The control of the test above: the same two searches at once, in two threads of this
+    process, each with a rate of its own (another state folder each), exceed the limit."""
+    rec = tmp_path / "rec"
+    pubmed_recordings(rec, 1000, small=True)
+    with ReplayServer(rec, rate_limits={"pubmed": 10}) as server:
+
+        def one(n: int) -> None:
+            paths = make_review(tmp_path / str(n))
+            env = {
+                **server.env(),
+                "NCBI_API_KEY": "k" * 36,
+                "REA_STATE_DIR": str(tmp_path / str(n)),
+            }
+            tasks = plan_searches(paths, source="pubmed")
+            with contextlib.suppress(ReaError):  # refusals past the retries are fine here
+                run_searches(paths, tasks, settings=Settings.from_env(env), sleep=time.sleep)
+
+        threads = [threading.Thread(target=one, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 120
+        while not server.refused and any(t.is_alive() for t in threads):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        refused = len(server.refused)
+        server.clear_faults()
+        for thread in threads:
+            thread.join(timeout=120)
     assert refused > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +40,8 @@ from rea.store.sources import list_runs as stored_runs
 from rea.store.sources import run_searches as stored_searches
 
 API_SOURCES = ("pubmed", "scopus")
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
@@ -389,11 +392,14 @@ def reconcile_runs(paths: ReviewPaths, store: Store) -> None:
             finish_run(store, run.run_id, str(run.manifest().get("finished_at") or utc_now()))
         elif row.finished_at is not None and not run.finished:
             plan = [SearchTask.from_json(t) for t in run.info().get("plan", [])]
-            if all(run.source(t.stage, t.source).is_complete for t in plan):
+            if not all(run.source(t.stage, t.source).is_complete for t in plan):
+                continue
+            try:
                 searches = [_earlier(store, t, run) for t in plan]
-                run.finish(
-                    {"searches": [_task_json(r) for r in searches]}, finished_at=row.finished_at
-                )
+            except SnapshotError as exc:
+                log.warning("run %s cannot be settled: %s", run.run_id, exc.message())
+                continue
+            run.finish({"searches": [_task_json(r) for r in searches]}, finished_at=row.finished_at)
 
 
 def _task_json(result: TaskResult) -> dict[str, Any]:
@@ -422,8 +428,18 @@ def run_searches(
     settings = settings or Settings.from_env()
     if resume:
         run = RunDir.open(paths.root, resume)
+        was_finished = run.finished
         with open_store(paths.store) as store:
             reconcile_runs(paths, store)
+            if run.finished and not was_finished:
+                # stopped between the store and the manifest: its manifest is now written
+                plan = [SearchTask.from_json(t) for t in run.info().get("plan", [])]
+                done = tuple(_earlier(store, t, run) for t in plan)
+                if progress:
+                    progress(f"run {run.run_id} was finished in the store; its manifest is written")
+                return SearchRunResult(
+                    run.run_id, run.path.relative_to(paths.root).as_posix(), True, done
+                )
         if run.finished:
             raise SnapshotError(
                 f"run {resume} is finished and is never changed",
