@@ -3,8 +3,10 @@
 A run lives in ``<review>/runs/<run-id>/``; each stage and source of the run in
 ``<run-id>/<stage>/<source>/``, which holds
 
-- ``pages/<key>.<ext>``: every response body, byte for byte, named by a hash of the request's
-  method, path and parameters (secrets left out), so a page is found again on ``--resume``;
+- ``pages/<key>.<ext>``: every response body that was data, byte for byte, named by a hash of
+  the request's method, path and parameters (secrets left out), so a page is found again on
+  ``--resume``; a repeated request adds the name of its attempt (``<key>-r2``), and a stored page
+  that no longer reads is kept beside its replacement (``<key>~2``);
 - ``pages/<key>.meta.json``: the request (parameters with secrets redacted), status, a few response
   headers, timestamps, size and sha256 of the body; written before the body;
 - ``manifest.json``: written last, once every page is in and the records are stored.
