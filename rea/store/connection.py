@@ -85,9 +85,14 @@ class Store:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, threads: bool = False) -> sqlite3.Connection:
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn = sqlite3.connect(
+            path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=not threads,
+        )
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open the store: {exc}", where=str(path)) from exc
     conn.row_factory = sqlite3.Row
@@ -148,10 +153,14 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-def open_store(path: Path | str, *, create: bool = True, upto: int | None = None) -> Store:
+def open_store(
+    path: Path | str, *, create: bool = True, upto: int | None = None, threads: bool = False
+) -> Store:
     """Open (and if needed create and migrate) the store at ``path``.
 
     ``upto`` stops at an older schema version; tests use it to build an old database.
+    ``threads`` lets the connection be used from several threads, one at a time (the caller
+    serialises its use, as ``rea serve`` does with a lock per screening session).
     """
     path = Path(path)
     if not path.exists() and not create:
@@ -159,7 +168,7 @@ def open_store(path: Path | str, *, create: bool = True, upto: int | None = None
             "no store here yet", where=str(path), hint="run `rea search` or `rea import` first"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = _connect(path)
+    conn = _connect(path, threads=threads)
     try:
         migrate(conn, path, upto)
     except BaseException:
