@@ -243,6 +243,11 @@ def read_body(body: bytes) -> ScopusPage:
         raise NotData(f"Scopus answered {kind} that is not JSON (begins {text!r})") from None
     results = value.get("search-results") if isinstance(value, dict) else None
     if not isinstance(results, dict):
+        error = value.get("service-error") if isinstance(value, dict) else None
+        status = error.get("status") if isinstance(error, dict) else None
+        if isinstance(status, dict):
+            said = status.get("statusText") or status.get("statusCode") or ""
+            raise NotData(f"Scopus answered an error instead of data: {said}")
         raise NotData("Scopus answer has no search-results")
     raw_total = results.get("opensearch:totalResults")
     try:
