@@ -366,3 +366,19 @@ def test_runs_diff_says_when_a_side_is_incomplete(tmp_path: Path) -> None:
     assert f"the search of run {second.run_id} is incomplete (1 missing)" in shown.stdout
     with open_store(paths.store) as store:  # the complete first run stays the current one
         assert len(current_record_ids(store)) == 10
+
+
+def test_no_hits_once_is_asked_again_before_it_is_believed(tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    pmids = write_pubmed(rec, 12)
+    found = search(tmp_path, rec, [{"kind": "zero_hits", "path": "esearch.fcgi"}])
+    assert found.pmids == pmids and found.task.state is SearchState.COMPLETE
+    assert any("counted 0 records, then 12" in p for p in found.task.problems)
+
+
+def test_a_server_that_refuses_post_is_asked_by_get(tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    pmids = write_pubmed(rec, 12)
+    found = search(tmp_path, rec, [{"kind": "post_refused", "times": -1}])
+    assert found.pmids == pmids and found.task.state is SearchState.COMPLETE
+    assert [r.method for r in found.seen] == ["POST", "GET", "GET"]

@@ -222,3 +222,10 @@ def test_entries_without_an_eid_make_the_search_incomplete(tmp_path: Path) -> No
     assert found.task.state is SearchState.INCOMPLETE and found.task.missing_count == 2
     assert any("no EID" in p for p in found.task.problems)
     assert Counter(found.eids).most_common(1)[0][1] == 1
+
+
+def test_no_hits_once_is_asked_again_before_it_is_believed(tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    eids = write_scopus(rec, 30)
+    found = search(tmp_path, rec, [{"kind": "zero_hits", "service": "scopus"}])
+    assert found.eids == eids and found.task.state is SearchState.COMPLETE

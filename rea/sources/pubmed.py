@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TypeVar
 
 from rea.config import Settings
 from rea.errors import (
@@ -46,7 +47,9 @@ from rea.records import Provenance, Record
 from rea.sources.http import Http, HttpResponse, Sleep
 from rea.sources.pubmed_xml import EfetchAnswer, EsearchAnswer, read_efetch, read_esearch
 from rea.sources.ratelimit import LIMITS
-from rea.sources.snapshots import Fetched, Page, SourceSnapshot
+from rea.sources.snapshots import Fetched, Page, Reader, SourceSnapshot
+
+T = TypeVar("T")
 
 SOURCE = "pubmed"
 #: esearch never returns an id past this position of a result set.
@@ -245,6 +248,7 @@ class PubmedSearch:
     problems: list[str] = field(default_factory=list)  # faults met, recovered or not
     dropped_characters: int = 0
     requests: int = 0  # responses read (stored or reused)
+    method: str = "POST"
     _bisect_budget: int = BISECT_BUDGET
 
     def _say(self, message: str) -> None:
@@ -259,6 +263,26 @@ class PubmedSearch:
         self.problems.append(message)
         self._say(f"pubmed: {message}")
 
+    def _ask(
+        self, path: str, params: Mapping[str, str], read: Reader[T], *, attempt: str
+    ) -> Fetched[T]:
+        """One E-utilities request, by POST (NCBI's advice for long id lists and queries), or by
+        GET from the first time a server answers POST with 405."""
+        try:
+            fetched = self.snapshot.fetch(
+                self.http, self.method, path, params, check=check_eutils, read=read, attempt=attempt
+            )
+        except SourceError as exc:
+            if exc.status != 405 or self.method == "GET":
+                raise
+            self._problem("the server does not accept POST (405); asking by GET")
+            self.method = "GET"
+            fetched = self.snapshot.fetch(
+                self.http, self.method, path, params, check=check_eutils, read=read, attempt=attempt
+            )
+        self.requests += 1
+        return fetched
+
     # --- listing -------------------------------------------------------------------------
     def _esearch(
         self, part: Slice, *, retstart: int = 0, retmax: int = ESEARCH_CAP, attempt: str = ""
@@ -272,16 +296,9 @@ class PubmedSearch:
             params.update(mindate=_fmt(part.lo), maxdate=_fmt(part.hi))
             params.setdefault("datetype", "pdat")
         params.update(common_params(self.settings))
-        fetched = self.snapshot.fetch(
-            self.http,
-            "POST",
-            "esearch.fcgi",
-            params,
-            check=check_eutils,
-            read=lambda page: read_esearch(page.body),
-            attempt=attempt,
+        fetched = self._ask(
+            "esearch.fcgi", params, lambda page: read_esearch(page.body), attempt=attempt
         )
-        self.requests += 1
         answer = fetched.value
         if part == self._top and not self.translation:
             self.translation = answer.translation
@@ -387,6 +404,13 @@ class PubmedSearch:
             if round_ == 1:
                 self._say(f"pubmed: esearch reports {listing.count} records")
             if listing.consistent and len(listing.ids) == listing.count:
+                if listing.count == 0 and round_ < LIST_ROUNDS:
+                    # no hits is asked twice: a backend that answers 0 for a moment must not
+                    # pass for a search that found nothing
+                    again = self._esearch(top, retmax=0, attempt=f"zero{round_}").count
+                    if again:
+                        self._problem(f"esearch counted 0 records, then {again}; listing again")
+                        continue
                 union = listing.ids
                 break
             if listing.consistent:
@@ -427,10 +451,7 @@ class PubmedSearch:
             )
             return read_efetch(page.body, provenance, where=page.relpath)
 
-        fetched: Fetched[EfetchAnswer] = self.snapshot.fetch(
-            self.http, "POST", "efetch.fcgi", params, check=check_eutils, read=read, attempt=attempt
-        )
-        self.requests += 1
+        fetched = self._ask("efetch.fcgi", params, read, attempt=attempt)
         if fetched.value.dropped_characters:
             self.dropped_characters += fetched.value.dropped_characters
         return fetched.value

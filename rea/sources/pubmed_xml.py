@@ -631,7 +631,7 @@ class EsearchAnswer:
 def read_esearch(data: bytes) -> EsearchAnswer:
     """An esearch XML answer, checked to be one; :class:`NotData` otherwise (an empty body,
     plain text, JSON, HTML, a truncated or malformed document, an ``<ERROR>`` instead of data)."""
-    stripped = data.strip()
+    stripped = data.removeprefix(b"\xef\xbb\xbf").strip()
     if not stripped:
         raise NotData("esearch answered an empty body")
     if not stripped.startswith(b"<"):
@@ -686,14 +686,11 @@ class EfetchAnswer:
     dropped_characters: int
 
 
-_SET_OPEN = re.compile(rb"<PubmedArticleSet(\s[^>]*)?>")
-
-
 def read_efetch(data: bytes, provenance: Provenance, *, where: str) -> EfetchAnswer:
     """An efetch XML answer read whole, or :class:`NotData`: the document must be one complete
     ``<PubmedArticleSet>`` whose every article parses. Characters XML 1.0 forbids are dropped
     (and counted) first, so that one odd record does not make a page unreadable for ever."""
-    stripped = data.strip()
+    stripped = data.removeprefix(b"\xef\xbb\xbf").strip()
     if not stripped:
         raise NotData("efetch answered an empty body")
     if not stripped.startswith(b"<"):

@@ -58,6 +58,7 @@ FAULT_KINDS = frozenset(
         "cursor_forbidden",
         "quota_exceeded",
         "cursor_expired",
+        "post_refused",
         # answers that are not data
         "error_body",
         "empty_200",
@@ -79,6 +80,7 @@ FAULT_KINDS = frozenset(
         "duplicate_record",
         "forbidden_characters",
         "esearch_messages",
+        "zero_hits",
         # Scopus paging
         "cursor_stuck",
         "cursor_repeat",
@@ -103,6 +105,7 @@ _TRANSFORMS = frozenset(
         "duplicate_record",
         "forbidden_characters",
         "esearch_messages",
+        "zero_hits",
         "cursor_stuck",
         "cursor_repeat",
         "empty_page",
@@ -533,6 +536,8 @@ class ReplayServer:
         if uids is not None:
             ids = [(p, d) for p, d in ids if uids[0] <= int(p) <= uids[1]]
         count = int(search.get("count", every)) if len(ids) == every else len(ids)
+        if fault is not None and fault.kind == "zero_hits":
+            ids, count = [], 0
         retstart = int(params.get("retstart", "0") or 0)
         retmax = int(params.get("retmax", "20") or 20)
         if retstart >= self.esearch_cap and retmax:
@@ -692,6 +697,8 @@ class ReplayServer:
                     f"pass {self.start_limit}; use the cursor",
                 )
         kind = fault.kind if fault is not None else ""
+        if kind == "zero_hits":
+            entries = []
         page = entries[offset : offset + count]
         following_offset = offset + len(page)
         memo = f"{query}|{params.get('date', '')}|{view}"
@@ -845,6 +852,10 @@ class ReplayServer:
             return _scopus_error(
                 403, "AUTHORIZATION_ERROR", "Use of the cursor parameter is restricted"
             )
+        if kind == "post_refused":
+            if method != "POST":
+                return self.answer(method, service, path, params)
+            return Answer(405, b"Method Not Allowed", "text/plain", (("Allow", "GET"),))
         if kind == "cursor_expired":
             return _scopus_error(400, "INVALID_INPUT", "Invalid or expired cursor value")
         if kind == "quota_exceeded":

@@ -232,7 +232,7 @@ def entry_id(entry: Mapping[str, Any]) -> str:
 
 def read_body(body: bytes) -> ScopusPage:
     """A Search API JSON answer, checked to be one; :class:`NotData` otherwise."""
-    stripped = body.strip()
+    stripped = body.removeprefix(b"\xef\xbb\xbf").strip()
     if not stripped:
         raise NotData("Scopus answered an empty body")
     try:
@@ -430,7 +430,20 @@ class ScopusSearch:
             return
         self._by_cursor(first)
 
+    def _confirm_zero(
+        self, first: Fetched[ScopusPage], extra: Mapping[str, str]
+    ) -> Fetched[ScopusPage]:
+        """No hits is asked twice: a backend that answers 0 for a moment must not pass for a
+        search that found nothing."""
+        if first.value.total != 0:
+            return first
+        again = self._first(extra, "zero")
+        if again.value.total:
+            self._problem(f"Scopus counted 0 records, then {again.value.total}")
+        return again
+
     def _by_cursor(self, first: Fetched[ScopusPage]) -> None:
+        first = self._confirm_zero(first, {"cursor": "*"})
         union: dict[str, Found] = {}
         chosen: dict[str, Found] | None = None
         for number in range(1, MAX_PASSES + 1):
@@ -560,7 +573,7 @@ class ScopusSearch:
         extra = {"start": "0"}
         if date_param:
             extra["date"] = date_param
-        first = self._first(extra)
+        first = self._confirm_zero(self._first(extra), extra)
         total = first.value.total
         self.reported_count = total
         self._say(f"scopus: {total} records reported")
