@@ -229,3 +229,12 @@ def test_no_hits_once_is_asked_again_before_it_is_believed(tmp_path: Path) -> No
     eids = write_scopus(rec, 30)
     found = search(tmp_path, rec, [{"kind": "zero_hits", "service": "scopus"}])
     assert found.eids == eids and found.task.state is SearchState.COMPLETE
+
+
+def test_a_cursor_refused_after_the_first_page_pages_by_start_offsets(tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    eids = write_scopus(rec, 60)
+    faults = [{"kind": "cursor_forbidden", "service": "scopus", "after": 1, "times": -1}]
+    found = search(tmp_path, rec, faults)
+    assert sorted(found.eids) == sorted(eids) and found.task.state is SearchState.COMPLETE
+    assert found.manifest["paging"] == "start"

@@ -460,9 +460,9 @@ class PubmedSearch:
         self, ids: list[str], attempt: str, run_id: str, stage: str, *, top: bool = True
     ) -> tuple[list[Record], set[str], dict[str, str]]:
         """Records and deleted PMIDs of a batch; a batch whose answer never reads is halved
-        until the unreadable PMIDs are found (returned with what PubMed said). When the first
-        and the last PMID of such a batch do not read alone either, the service is at fault,
-        not a record, and the error is raised (the run stays resumable)."""
+        until the unreadable PMIDs are found (returned with what PubMed said). When the first,
+        the middle and the last PMID of such a batch do not read alone either, the service is at
+        fault, not a record, and the error is raised (the run stays resumable)."""
         try:
             answer = self._efetch(ids, attempt, run_id, stage)
         except UnreadableAnswer as exc:
@@ -470,10 +470,10 @@ class PubmedSearch:
                 return [], set(), {ids[0]: f"efetch never gave a readable answer: {exc.what}"}
             if self._bisect_budget <= 0:
                 raise
-            if top:
-                ends = [ids[0], ids[-1]]
+            if top and len(ids) > 4:
+                probes = [ids[0], ids[len(ids) // 2], ids[-1]]
                 alone = [
-                    self._efetch_readable([p], attempt, run_id, stage, top=False) for p in ends
+                    self._efetch_readable([p], attempt, run_id, stage, top=False) for p in probes
                 ]
                 if all(result[2] for result in alone):
                     raise

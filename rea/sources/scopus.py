@@ -422,13 +422,11 @@ class ScopusSearch:
     def run(self) -> None:
         """Page through the search until it is proven complete or the passes are spent."""
         try:
-            first = self._first({"cursor": "*"})
-        except CursorRefused:
+            self._by_cursor(self._first({"cursor": "*"}))
+        except CursorRefused:  # on the first page, or later: start offsets from the beginning
             self.paging = "start"
             self._say("scopus: cursor paging refused (403), using start offsets")
             self._by_start()
-            return
-        self._by_cursor(first)
 
     def _confirm_zero(
         self, first: Fetched[ScopusPage], extra: Mapping[str, str]
