@@ -382,3 +382,17 @@ def test_a_server_that_refuses_post_is_asked_by_get(tmp_path: Path) -> None:
     found = search(tmp_path, rec, [{"kind": "post_refused", "times": -1}])
     assert found.pmids == pmids and found.task.state is SearchState.COMPLETE
     assert [r.method for r in found.seen] == ["POST", "GET", "GET"]
+
+
+def test_a_count_that_stays_over_the_cap_however_narrow_the_slice_ends_incomplete(
+    tmp_path: Path,
+) -> None:
+    rec = tmp_path / "rec"
+    write_pubmed(rec, 10)
+    faults = [{"kind": "wrong_count", "path": "esearch.fcgi", "times": -1, "count": 20_000}]
+    found = search(tmp_path, rec, faults)
+    assert found.task.state is SearchState.INCOMPLETE and found.task.reported_count == 20_000
+    assert found.task.missing_count == 20_000 - 10
+    listed = [r for r in found.seen if r.path == "esearch.fcgi"]
+    budget = pubmed.SLICE_BUDGET + 10 * 3  # the slices 20,000 may use, then the rounds stop
+    assert len(listed) <= budget + 5  # bounded, not a split without end

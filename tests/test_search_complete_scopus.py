@@ -238,3 +238,19 @@ def test_a_cursor_refused_after_the_first_page_pages_by_start_offsets(tmp_path: 
     found = search(tmp_path, rec, faults)
     assert sorted(found.eids) == sorted(eids) and found.task.state is SearchState.COMPLETE
     assert found.manifest["paging"] == "start"
+
+
+def test_a_total_that_no_predicate_cuts_ends_incomplete_and_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scopus, "START_LIMIT", 100)
+    rec = tmp_path / "rec"
+    write_scopus(rec, 40, years=(2015, 2015))
+    faults = [
+        CURSOR_REFUSED,
+        {"kind": "wrong_count", "service": "scopus", "times": -1, "count": 500},
+    ]
+    task = SearchTask("s", "scopus", SCOPUS_QUERY, {}, "2015-01-01", "2015-12-31")
+    found = search(tmp_path, rec, faults, server={"start_limit": 100}, task=task)
+    assert found.task.state is SearchState.INCOMPLETE and found.task.missing_count == 460
+    assert len(found.seen) < 2 * len(scopus.SPLIT_PREDICATES) + 30

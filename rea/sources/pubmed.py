@@ -63,6 +63,9 @@ LIST_ROUNDS = 3
 PROBE_LIMIT = 100
 #: halvings of batches whose answer never reads, per search
 BISECT_BUDGET = 48
+#: slices a listing may use beyond ten per 9,999 records counted (a bound for a service whose
+#: counts never fall under the cap, however narrow the slice)
+SLICE_BUDGET = 50
 EARLIEST = date(1781, 1, 1)
 UID_MAX = 999_999_999
 
@@ -250,6 +253,7 @@ class PubmedSearch:
     requests: int = 0  # responses read (stored or reused)
     method: str = "POST"
     _bisect_budget: int = BISECT_BUDGET
+    _slices_left: int | None = None
 
     def _say(self, message: str) -> None:
         if self.progress:
@@ -337,7 +341,17 @@ class PubmedSearch:
     def _list(self, part: Slice, attempt: str) -> Listing:
         first = self._esearch(part, attempt=attempt)
         if first.count > ESEARCH_CAP:
+            if self._slices_left is None:  # the first over the cap plans the budget of slices
+                self._slices_left = SLICE_BUDGET + 10 * math.ceil(first.count / ESEARCH_CAP)
             parts = self._split(part, first)
+            if parts is not None and len(parts) > self._slices_left:
+                self._problem(
+                    "the counts keep every slice over the cap (the slices do not shrink); "
+                    "listing stops here"
+                )
+                parts = None
+            if parts is not None:
+                self._slices_left -= len(parts)
             if parts is None:
                 self._problem(
                     f"{first.count} records in {part.label()} cannot be cut further; only "

@@ -81,6 +81,7 @@ FAULT_KINDS = frozenset(
         "forbidden_characters",
         "esearch_messages",
         "zero_hits",
+        "wrong_count",
         # Scopus paging
         "cursor_stuck",
         "cursor_repeat",
@@ -106,6 +107,7 @@ _TRANSFORMS = frozenset(
         "forbidden_characters",
         "esearch_messages",
         "zero_hits",
+        "wrong_count",
         "cursor_stuck",
         "cursor_repeat",
         "empty_page",
@@ -538,6 +540,8 @@ class ReplayServer:
         count = int(search.get("count", every)) if len(ids) == every else len(ids)
         if fault is not None and fault.kind == "zero_hits":
             ids, count = [], 0
+        if fault is not None and fault.kind == "wrong_count":
+            count = int(fault.options.get("count", count + 1))
         retstart = int(params.get("retstart", "0") or 0)
         retmax = int(params.get("retmax", "20") or 20)
         if retstart >= self.esearch_cap and retmax:
@@ -711,6 +715,8 @@ class ReplayServer:
         if view != "COMPLETE":
             page = [{k: v for k, v in e.items() if k not in _STANDARD_DROPS} for e in page]
         total = len(entries)
+        if kind == "wrong_count":
+            total = int(fault.options.get("count", total + 1)) if fault else total
         results: dict[str, Any] = {
             "opensearch:totalResults": str(total),
             "opensearch:startIndex": str(offset),

@@ -623,11 +623,14 @@ class ScopusSearch:
             self._first_query(without, date_param),
         ]
         parts = sum(h.value.total for h in heads)
-        if parts != total:
-            self._problem(
-                f"{predicate} and its negation hold {parts} records, the slice {total}: they do "
-                "not partition it"
-            )
+        if parts != total or total in (h.value.total for h in heads):
+            # not a partition, or one that cuts nothing off: the next predicate, same slice
+            if parts != total:
+                self._problem(
+                    f"{predicate} and its negation hold {parts} records, the slice {total}: "
+                    "they do not partition it"
+                )
+            return self._start_split(date_param, query, head, depth + 1)
         found: dict[str, Found] = {}
         for narrowed, sub in zip((with_it, without), heads, strict=True):
             for eid, item in self._start_split(date_param, narrowed, sub, depth + 1).items():
