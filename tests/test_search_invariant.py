@@ -53,6 +53,7 @@ PUBMED_KINDS = [
     "duplicate_record",
     "forbidden_characters",
     "post_refused",
+    "wrong_count",
 ]
 SCOPUS_KINDS = [
     "http_429",
@@ -71,6 +72,7 @@ SCOPUS_KINDS = [
     "cursor_repeat",
     "empty_page",
     "same_page",
+    "wrong_count",
 ]
 
 

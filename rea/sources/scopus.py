@@ -356,6 +356,7 @@ class ScopusSearch:
     requests: int = 0
     found: dict[str, Found] = field(default_factory=dict)
     unidentified: int = 0  # entries without an EID
+    _totals: set[int] = field(default_factory=set)  # the counts seen while paging
 
     def _say(self, message: str) -> None:
         if self.progress:
@@ -444,6 +445,7 @@ class ScopusSearch:
         first = self._confirm_zero(first, {"cursor": "*"})
         union: dict[str, Found] = {}
         chosen: dict[str, Found] | None = None
+        self._totals = set()
         for number in range(1, MAX_PASSES + 1):
             self.passes = number
             result = self._cursor_pass(number, first if number == 1 else None)
@@ -453,7 +455,10 @@ class ScopusSearch:
             if result.clean:
                 chosen = result.found
                 break
-            if len(union) == result.total:
+            if len(self._totals) == 1 and len(union) == result.total:
+                # pagings that failed in different places, on a database that did not change:
+                # together they hold every record (while it changes, only a clean paging can
+                # tell a record missed from one deleted)
                 chosen = union
                 break
             if number < MAX_PASSES:
@@ -505,6 +510,7 @@ class ScopusSearch:
                         )
                         return PassResult(total or 0, found, False, False)
                 page = fetched.value
+                self._totals.add(page.total)
                 if total is None and cursor == "*":
                     self._say(f"scopus: {page.total} records reported")
                 odd = self._odd_page(page, found, previous, cursor, seen_cursors)
@@ -645,13 +651,15 @@ class ScopusSearch:
     ) -> dict[str, Found]:
         """One slice paged by start offsets, paged again while records shift under it."""
         union: dict[str, Found] = {}
+        totals: set[int] = set()
         for number in range(1, MAX_PASSES + 1):
-            found, total, clean = self._start_pass(date_param, query, head, number)
+            found, total, clean, seen = self._start_pass(date_param, query, head, number)
+            totals |= seen
             for eid, item in found.items():
                 union.setdefault(eid, item)
             if clean:
                 return found
-            if len(union) == total:
+            if len(totals) == 1 and len(union) == total:  # see _by_cursor
                 return union
             if number < MAX_PASSES:
                 self._problem(
@@ -674,16 +682,18 @@ class ScopusSearch:
 
     def _start_pass(
         self, date_param: str | None, query: str, head: Fetched[ScopusPage], number: int
-    ) -> tuple[dict[str, Found], int, bool]:
+    ) -> tuple[dict[str, Found], int, bool, set[int]]:
         attempt = "" if number == 1 else f"s{number}"
         found: dict[str, Found] = {}
         total = head.value.total
+        totals = {total}
         limit = min(total, START_LIMIT)
         clean = total <= START_LIMIT
         fetched = head
         offset = 0
         while True:
             page = fetched.value
+            totals.add(page.total)
             if page.total != total:
                 clean = False
                 total = page.total
@@ -698,7 +708,7 @@ class ScopusSearch:
             fetched = self._slice_get(date_param, query, offset, attempt)
         if len(found) != total:
             clean = False
-        return found, total, clean
+        return found, total, clean, totals
 
     def records(self, run_id: str, stage: str) -> list[Record]:
         """The kept records, each once, in the order they were first seen."""
