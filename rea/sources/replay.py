@@ -304,7 +304,7 @@ def _scopus_predicate(entry: dict[str, Any], field_name: str, value: str) -> boo
     return None
 
 
-def _renumbered(pmid: str, element: bytes, new: str) -> bytes:
+def renumbered(pmid: str, element: bytes, new: str) -> bytes:
     """An article under a new PMID (its MedlineCitation PMID and its own ArticleId)."""
     element = re.sub(
         rb"<PMID( [^>]*)?>" + pmid.encode() + rb"</PMID>",
@@ -757,7 +757,7 @@ class ReplayServer:
                 for k in range(n):
                     new = str(base + k)
                     if template in articles:
-                        articles[new] = _renumbered(template, articles[template], new)
+                        articles[new] = renumbered(template, articles[template], new)
                     ids.insert(0, {"pmid": new, "pdat": pdat})
                 search.pop("count", None)
             elif service == "scopus":
