@@ -155,26 +155,34 @@ def _text(flow: dict[str, Any]) -> str:
 Example:
   rea report --review searches/pcn-rea
   rea report --out /tmp/pcn-report
-  rea report --final""",
+  rea report --final
+  rea report --svg-only""",
 )
 @review_option
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write report.html and the SVG diagrams into (default: <review>/report).",
+    help="Folder to write the report into (default: <review>/report); it is replaced whole.",
 )
 @final_option
-def report_command(review: str | None, out_dir: Path | None, final: bool) -> None:
-    """Write the review's HTML report (one self-contained file) and its SVG flow diagrams.
+@click.option(
+    "--svg-only",
+    is_flag=True,
+    help="Write report.html and the SVG diagrams only: no PNG or PDF (needs no cairo or Pango).",
+)
+def report_command(review: str | None, out_dir: Path | None, final: bool, svg_only: bool) -> None:
+    """Write the review's report: report.html (one self-contained file) and report.pdf, and each
+    PRISMA flow diagram as SVG, PNG and PDF.
 
-    Mid-review the report is stamped interim; --final refuses while any work awaits a decision.
+    The folder is replaced whole, at once. Mid-review the report is stamped interim; --final
+    refuses while any work awaits a decision.
     """
     from rea.pipeline.prisma import build_report
 
-    files = build_report(resolve_review(review), out_dir, final=final)
-    for svg in files.svgs:
-        click.echo(f"wrote {svg}", err=True)
+    files = build_report(resolve_review(review), out_dir, final=final, images_too=not svg_only)
+    for written in (*files.svgs, *files.pngs, *files.pdfs):
+        click.echo(f"wrote {written}", err=True)
     click.echo(str(files.html))
 
 
