@@ -48,6 +48,9 @@ class RunSummary:
     per_source: tuple[SourceCount, ...]
     merged_works: tuple[tuple[int, int], ...] = ()  # (absorbed, survivor) by human decisions
     stored_records: int = 0
+    # current records with neither a title nor an identifier: only their citation can match
+    # them, so they are shown in the review queue when it does
+    unidentified: int = 0
     database_duplicates: int = 0  # PRISMA's "duplicate records removed": database records only
 
     @property
@@ -82,6 +85,16 @@ class LinkedRecord:
 
 
 @dataclass(frozen=True)
+class RelatedRecord:
+    """A record of another item about the same article (an erratum and its article)."""
+
+    record: StoredRecord
+    work_id: int | None
+    relation: str  # this work's record's kind first: "article vs erratum"
+    to_record: int  # the record of this work it is related to
+
+
+@dataclass(frozen=True)
 class Explanation:
     work_id: int
     merged_into: int | None
@@ -91,6 +104,7 @@ class Explanation:
     screened: bool
     kept: int | None = None
     notes: tuple[str, ...] = field(default=())
+    related: tuple[RelatedRecord, ...] = ()
 
 
 def _open(paths: ReviewPaths) -> Store:
@@ -158,6 +172,9 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
             conn,
             (db.QueueRow(q.record_a, q.record_b, q.scores, q.reasons) for q in result.queue),
         )
+        db.replace_related(
+            conn, (db.RelatedRow(r.record_a, r.record_b, r.relation) for r in result.related)
+        )
         db.finish_run(
             conn,
             run_id,
@@ -181,8 +198,13 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
         per_source=_per_source(groups, dict(records)),
         merged_works=tuple(merged),
         stored_records=len(records),
+        unidentified=_unidentified(records, current),
         database_duplicates=_database_duplicates(groups, dict(records)),
     )
+
+
+def _unidentified(records: Sequence[tuple[int, Record]], current: set[int]) -> int:
+    return sum(1 for rid, record in records if rid in current and record.unidentified)
 
 
 def _per_source(
@@ -225,6 +247,7 @@ def _unchanged(
         queued=len(db.queue(store)),
         per_source=_per_source(list(by_work.values()), dict(records)),
         stored_records=len(records),
+        unidentified=_unidentified(records, current),
         database_duplicates=_database_duplicates(list(by_work.values()), dict(records)),
     )
 
@@ -370,6 +393,21 @@ def explain(paths: ReviewPaths, work_id: int) -> Explanation:
         ids = [r.record.record_id for r in records]
         decisions = db.decisions_touching(store, ids)
         queued = [q for q in db.queue(store) if q.record_a in ids or q.record_b in ids]
+        related = []
+        links_by_record = db.links(store) if ids else {}
+        for row in db.related_to(store, ids):
+            mine, other = (row.record_a, row.record_b)
+            relation = row.relation
+            if mine not in ids:
+                mine, other = other, mine
+                relation = " vs ".join(reversed(relation.split(" vs ")))
+            if other in ids:
+                continue
+            stored_other = get_record(store, other)
+            if stored_other is not None:
+                related.append(
+                    RelatedRecord(stored_other, links_by_record.get(other), relation, mine)
+                )
         kept = (
             kept_record([(r.record.record_id, r.record.record) for r in records])
             if records
@@ -383,6 +421,7 @@ def explain(paths: ReviewPaths, work_id: int) -> Explanation:
             queued=tuple(queued),
             screened=work_id in db.screened_works(store),
             kept=kept,
+            related=tuple(related),
         )
 
 

@@ -154,19 +154,23 @@ def build_report(
         searches = search_rows(store)
         overrides = [r.__dict__ for r in override_rows(store)]
         stopping = _stopping_lines(store, counts)
-    counted = {(s.run_id, s.stage, s.source) for s in counts.searches if s.state == "current"}
     queries = []
     for q in info.queries:
+        mine_searches = [s for s in searches if s.source == q.db and s.stage == q.stage]
+        # the records counted: those of imports and of the current search, not superseded runs
+        run_ids = {r.run_id for r in runs}
+        counted = {s.run_id for s in mine_searches if s.current}
         mine = [
             s
             for s in snapshots
             if s.source == q.db
             and s.stage == q.stage
-            and (
-                s.origin not in {r.run_id for r in runs} or (s.origin, s.stage, s.source) in counted
-            )
+            and (s.origin not in run_ids or s.origin in counted)
         ]
-        latest = [s for s in searches if s.source == q.db and s.stage == q.stage][-1:]
+        latest = mine_searches[-1:]
+        now = [s for s in mine_searches if s.current][-1:]
+        shown = now or latest
+        unused = [s for s in latest if not s.current and s.state == "incomplete"]
         origins = tuple(dict.fromkeys(s.origin for s in mine))
         queries.append(
             QueryView(
@@ -180,6 +184,12 @@ def build_report(
                 reported=latest[0].reported_count if latest else None,
                 query_changed=bool(latest and latest[0].query.strip())
                 and " ".join(latest[0].query.split()) != " ".join(q.text.split()),
+                state=now[0].state if now else "",
+                missing=now[0].missing_count if now else 0,
+                accepted_note=now[0].accepted_note if now else "",
+                messages=shown[0].messages if shown else (),
+                unused_run=unused[0].run_id if unused else "",
+                unused_missing=unused[0].missing_count if unused else 0,
             )
         )
     context = ReportContext(

@@ -15,7 +15,7 @@ import jinja2
 from rea.errors import ReportError
 from rea.files import new_folder_beside, swap_folder_in
 from rea.report import images
-from rea.report.diagram import LABELS, flow_svg
+from rea.report.diagram import flow_svg, label
 
 TYPE_HEADINGS = {
     "review": "Reviews",
@@ -38,6 +38,12 @@ class QueryView:
     hits: int | None = None  # records stored for this database and stage
     reported: int | None = None  # what the database said it had, in the latest run
     query_changed: bool = False  # the latest run sent another text than this rendering
+    state: str = ""  # of the current search: complete | accepted ("" when none is current)
+    missing: int = 0  # records the current search reported but did not store
+    accepted_note: str = ""
+    messages: tuple[tuple[str, str], ...] = ()  # the database's own messages about the query
+    unused_run: str = ""  # a later search that is incomplete and therefore not used
+    unused_missing: int = 0
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["source"] = lambda s: LABELS.get(str(s), str(s))
+    env.filters["source"] = lambda s: label(str(s))
     return env
 
 
