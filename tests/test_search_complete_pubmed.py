@@ -311,7 +311,7 @@ def test_the_report_shows_incomplete_searches_and_pubmed_messages_beside_the_que
             screened.works[str(work_id)] = int(work_id)
             screened.both(str(work_id), "title_abstract", "exclude", "off topic")
     html = build_report(paths).html.read_text(encoding="utf-8")
-    section = html[html.index('id="strategy"') : html.index('id="flows"')]
+    section = html[html.index('<section id="strategy">') : html.index('<section id="provenance">')]
     assert "This search is incomplete: 2 of the records the database reported" in section
     assert "accepted as the current search (rea search --accept-incomplete)" in section
     assert f"The latest search (run {later.run_id}) is incomplete: 2 records missing" in section
