@@ -7,34 +7,28 @@ older rea opens and migrates; one written by a newer rea is refused.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 
 from rea.errors import StoreError
+from rea.store.schema import (
+    differences,
+    drift_error,
+    earlier_origin,
+    keeps_promise,
+    migrations,
+    promised,
+    read_schema,
+    rebuild,
+    same_shape,
+    split_sql,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
-def _migrations() -> list[tuple[int, str, str]]:
-    found = []
-    for entry in resources.files("rea.store").joinpath("migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    numbers = [n for n, _, _ in found]
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise StoreError(f"migrations are not numbered 1..n without gaps: {numbers}")
-    return found
-
-
-SCHEMA_VERSION = len(_migrations())
+SCHEMA_VERSION = len(migrations())
 
 
 class Store:
@@ -91,9 +85,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open the store: {exc}", where=str(path)) from exc
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _unreadable(path, exc) from exc
     if str(mode).lower() != "wal":
         raise StoreError(f"cannot switch the store to WAL mode (got {mode})", where=str(path))
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -101,56 +99,85 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection, path: Path, upto: int | None = None) -> int:
-    """Apply every migration newer than the database's ``user_version``; return the new version."""
-    migrations = _migrations()
-    target = len(migrations) if upto is None else upto
-    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    if current > len(migrations):
+    """Check the store's schema against its version (repairing an earlier store, refusing
+    drift), then apply every newer migration; return the new version."""
+    known = migrations()
+    target = len(known) if upto is None else upto
+    current = _user_version(conn)
+    if current > len(known):
         raise StoreError(
-            f"the store has schema version {current}, newer than this rea knows "
-            f"({len(migrations)})",
+            f"the store has schema version {current}, newer than this rea knows ({len(known)})",
             where=str(path),
             hint="upgrade rea",
         )
-    for number, name, sql in migrations:
-        if number <= current or number > target:
+    if current == 0:
+        strangers = sorted(e.name for e in read_schema(conn).values() if e.type == "table")
+        if strangers:
+            raise StoreError(
+                "not a rea store: an SQLite database with tables of its own ("
+                + ", ".join(strangers[:5])
+                + (", …" if len(strangers) > 5 else "")
+                + ")",
+                where=str(path),
+                hint="a review's store is <review>/store.sqlite, made by rea",
+            )
+    else:
+        current = _ensure_schema(conn, path, current)
+    for migration in known:
+        if migration.number <= current or migration.number > target:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
             # re-read inside the lock: another process may have migrated meanwhile
-            now = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if now >= number:
+            if _user_version(conn) >= migration.number:
                 conn.execute("COMMIT")
                 continue
-            for statement in _split_sql(sql):
+            for statement in split_sql(migration.sql):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute(f"PRAGMA user_version = {migration.number}")
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             conn.rollback()
-            raise StoreError(f"migration {name} failed: {exc}", where=str(path)) from exc
+            raise StoreError(f"migration {migration.name} failed: {exc}", where=str(path)) from exc
+    return _user_version(conn)
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def _split_sql(script: str) -> list[str]:
-    """Statements of a migration script (``executescript`` would commit our transaction)."""
-    statements: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        if line.lstrip().startswith("--") and not buffer.strip():
-            continue
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
-    return statements
+def _ensure_schema(conn: sqlite3.Connection, path: Path, version: int) -> int:
+    """The store's schema is what ``version`` promises, or is made so when an earlier text of
+    the migrations made it; anything else is refused. Returns the version it then has."""
+    actual = read_schema(conn)
+    if keeps_promise(actual, version):
+        return version
+    if earlier_origin(actual, version) is None:
+        raise drift_error(path, version, differences(conn, actual, version))
+    conn.execute("PRAGMA foreign_keys = OFF")  # no effect inside a transaction: set it first
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            now = _user_version(conn)
+            actual = read_schema(conn)  # another process may have repaired it meanwhile
+            if now == version and not same_shape(actual, promised(version)):
+                rebuild(conn, actual, version, path)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.rollback()
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+    if now != version:
+        return _ensure_schema(conn, path, now)
+    return version
 
 
 def open_store(path: Path | str, *, create: bool = True, upto: int | None = None) -> Store:
     """Open (and if needed create and migrate) the store at ``path``.
 
+    A file that is not a rea store (not SQLite, cut short, someone else's database) or whose
+    schema is not what its version promises is refused with a :class:`StoreError` naming it.
     ``upto`` stops at an older schema version; tests use it to build an old database.
     """
     path = Path(path)
@@ -158,11 +185,65 @@ def open_store(path: Path | str, *, create: bool = True, upto: int | None = None
         raise StoreError(
             "no store here yet", where=str(path), hint="run `rea search` or `rea import` first"
         )
+    _check_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = _connect(path)
     try:
         migrate(conn, path, upto)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _unreadable(path, exc) from exc
     except BaseException:
         conn.close()
         raise
     return Store(conn, path)
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_file(path: Path) -> None:
+    """Refuse, before SQLite sees it, a store path that is no SQLite file or is cut short."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise StoreError("the store's path is not a regular file", where=str(path))
+    size = path.stat().st_size
+    if size == 0:
+        raise StoreError(
+            "the store file is empty (0 bytes): cut short, or not made by rea",
+            where=str(path),
+            hint="restore it from a backup; remove it only if the review has nothing stored yet",
+        )
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if not header.startswith(_SQLITE_MAGIC):
+        raise StoreError(
+            "not a rea store: the file is not an SQLite database",
+            where=str(path),
+            hint="a review's store is <review>/store.sqlite, made by rea",
+        )
+    if len(header) < 100:
+        raise StoreError(f"the store file is cut short ({size} bytes)", where=str(path))
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counted = header[24:28] == header[92:96]  # the page count is valid for this version
+    wal = path.with_name(path.name + "-wal")
+    busy_wal = wal.exists() and wal.stat().st_size > 32  # pages may still be in the WAL
+    if counted and not busy_wal and size < pages * page_size:
+        raise StoreError(
+            f"the store file is cut short: {size} bytes where its header counts "
+            f"{pages * page_size}",
+            where=str(path),
+            hint="restore it from a backup",
+        )
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    """A store SQLite cannot read: damaged, or not a database at all."""
+    return StoreError(
+        f"cannot read the store ({exc}): damaged, or not a rea store",
+        where=str(path),
+        hint="restore it from a backup",
+    )
