@@ -67,6 +67,29 @@ class Settings:
         return [s for s in (self.ncbi_api_key, self.scopus_api_key, self.scopus_insttoken) if s]
 
 
+#: Seconds a command waits for another to release the review's store before it gives up.
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+
+def busy_timeout(env: Mapping[str, str] | None = None) -> float:
+    """``REA_BUSY_TIMEOUT`` (seconds, default 30): how long to wait for a locked store."""
+    from rea.errors import ConfigError
+
+    env = os.environ if env is None else env
+    raw = env.get("REA_BUSY_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86_400:
+        raise ConfigError(
+            f"REA_BUSY_TIMEOUT must be a number of seconds from 0 to 86400, not {raw!r}"
+        )
+    return value
+
+
 def _is_secret(name: str) -> bool:
     return name.lower() in SECRET_NAMES
 

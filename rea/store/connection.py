@@ -2,31 +2,39 @@
 
 Migrations are the files ``migrations/NNNN_name.sql``, applied in order inside one transaction
 each; ``PRAGMA user_version`` holds the number of the last one applied. A database written by an
-older rea opens and migrates; one written by a newer rea is refused.
+older rea opens and migrates; one written by a newer rea is refused; one whose schema is not
+what its version promises is repaired or refused (:mod:`rea.store.schema`).
+
+Whoever holds the write lock says so in ``store.sqlite-holder`` (command, process id, since when)
+for as long as it holds it, so that a command that waited longer than the busy timeout
+(``REA_BUSY_TIMEOUT`` seconds, default 30) can say which command holds the review.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
-from rea.errors import StoreError
+from rea.config import busy_timeout
+from rea.errors import ReaError, StoreError
+from rea.files import write_text_atomic
 from rea.store.schema import (
     differences,
     drift_error,
     earlier_origin,
     keeps_promise,
     migrations,
-    promised,
     read_schema,
     rebuild,
-    same_shape,
     split_sql,
 )
-
-BUSY_TIMEOUT_MS = 30_000
 
 SCHEMA_VERSION = len(migrations())
 
@@ -66,12 +74,15 @@ class Store:
                 raise
             self.conn.execute(f"RELEASE {name}")
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        begin(self.conn, self.path)
+        holder = _claim(self.path)
         try:
             yield self.conn
         except BaseException:
+            _release(holder)
             self.conn.rollback()
             raise
+        _release(holder)
         self.conn.execute("COMMIT")
 
     @property
@@ -79,14 +90,105 @@ class Store:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _holder_file(path: Path) -> Path:
+    return path.with_name(path.name + "-holder")
+
+
+def this_command() -> str:
+    """How this process was started, as a user would type it (``rea dedup --review …``)."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if program in ("rea", "__main__.py", "-m"):
+        program = "rea"
+    command = " ".join([program, *sys.argv[1:]])
+    return command if len(command) <= 200 else command[:199] + "…"
+
+
+def _claim(path: Path) -> Path | None:
+    """Say, while holding the write lock, who holds it; None if the note cannot be written
+    (a read-only folder: the lock works without it)."""
+    note = {
+        "command": this_command(),
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    holder = _holder_file(path)
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        write_text_atomic(holder, json.dumps(note), what="the store's holder note")
+    except ReaError:
+        return None
+    return holder
+
+
+def _release(holder: Path | None) -> None:
+    if holder is not None:
+        holder.unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
+    """One write transaction outside a Store (migrations): committed, or rolled back whole."""
+    begin(conn, path)
+    holder = _claim(path)
+    try:
+        yield
+    except BaseException:
+        _release(holder)
+        conn.rollback()
+        raise
+    _release(holder)
+    conn.execute("COMMIT")
+
+
+def begin(conn: sqlite3.Connection, path: Path) -> None:
+    """``BEGIN IMMEDIATE``: take the write lock, waiting up to the busy timeout; a lock held
+    longer is an error naming the command that holds it."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            raise busy_error(path) from exc
+        raise
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def busy_error(path: Path) -> StoreError:
+    """The review's store stayed locked for the whole busy timeout: say who holds it."""
+    waited = f"{busy_timeout():g} s"
+    try:
+        note = json.loads(_holder_file(path).read_text(encoding="utf-8"))
+        command, pid, host, since = note["command"], int(note["pid"]), note["host"], note["since"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return StoreError(
+            f"the review is busy: another program has held its store for more than {waited}",
+            where=str(path),
+            hint="wait for the other rea command (or program using the store) to finish, then "
+            "run this one again; REA_BUSY_TIMEOUT sets how many seconds to wait",
+        )
+    where = f"process {pid}" + ("" if host == socket.gethostname() else f" on {host}")
+    return StoreError(
+        f"the review is busy: `{command}` ({where}, since {since}) has held its store for more "
+        f"than {waited}",
+        where=str(path),
+        hint=f"wait for `{command}` to finish, then run this command again; if it is stuck, stop "
+        f"it (Ctrl-C in its terminal, or kill {pid}): what it had not finished is rolled back "
+        "and nothing stored is lost. REA_BUSY_TIMEOUT sets how many seconds to wait",
+    )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    timeout = busy_timeout()
+    try:
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open the store: {exc}", where=str(path)) from exc
     conn.row_factory = sqlite3.Row
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     except sqlite3.DatabaseError as exc:
@@ -126,19 +228,18 @@ def migrate(conn: sqlite3.Connection, path: Path, upto: int | None = None) -> in
     for migration in known:
         if migration.number <= current or migration.number > target:
             continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _locked(conn, path):
             # re-read inside the lock: another process may have migrated meanwhile
             if _user_version(conn) >= migration.number:
-                conn.execute("COMMIT")
                 continue
-            for statement in split_sql(migration.sql):
-                conn.execute(statement)
+            try:
+                for statement in split_sql(migration.sql):
+                    conn.execute(statement)
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"migration {migration.name} failed: {exc}", where=str(path)
+                ) from exc
             conn.execute(f"PRAGMA user_version = {migration.number}")
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.rollback()
-            raise StoreError(f"migration {migration.name} failed: {exc}", where=str(path)) from exc
     return _user_version(conn)
 
 
@@ -156,16 +257,11 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path, version: int) -> int:
         raise drift_error(path, version, differences(conn, actual, version))
     conn.execute("PRAGMA foreign_keys = OFF")  # no effect inside a transaction: set it first
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _locked(conn, path):
             now = _user_version(conn)
             actual = read_schema(conn)  # another process may have repaired it meanwhile
-            if now == version and not same_shape(actual, promised(version)):
+            if now == version and not keeps_promise(actual, version):
                 rebuild(conn, actual, version, path)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.rollback()
-            raise
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
     if now != version:
@@ -241,7 +337,9 @@ def _check_file(path: Path) -> None:
 
 
 def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
-    """A store SQLite cannot read: damaged, or not a database at all."""
+    """A store SQLite cannot read: damaged, or not a database at all (or locked too long)."""
+    if _is_busy(exc):
+        return busy_error(path)
     return StoreError(
         f"cannot read the store ({exc}): damaged, or not a rea store",
         where=str(path),
