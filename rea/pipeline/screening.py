@@ -66,6 +66,11 @@ def highlight_terms(paths: ReviewPaths, config: ScreeningConfig) -> tuple[list[s
     return terms, None
 
 
+def is_blind(paths: ReviewPaths) -> bool:
+    """Whether reviewers must not see each other's decisions (``blind`` in screening.toml)."""
+    return load_screening_config(paths.screening).blind
+
+
 def decide(
     paths: ReviewPaths,
     work_id: int,
