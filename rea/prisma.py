@@ -43,6 +43,7 @@ from importlib import resources
 from typing import Any
 
 from rea.errors import PrismaInconsistency
+from rea.files import csv_text
 from rea.store import Store
 from rea.store.prisma import (
     DecisionRow,
@@ -654,11 +655,6 @@ def to_template_csv(flow: Flow) -> str:
     """The template with ``n`` filled in for ``flow``: loads into the PRISMA2020 app unchanged."""
     rows = template_rows()
     values = template_values(flow)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        if row["data"] in values:
-            row = {**row, "n": values[row["data"]]}
-        writer.writerow(row)
-    return out.getvalue()
+    header = list(rows[0].keys())
+    filled = ({**row, "n": values.get(row["data"], row["n"])} for row in rows)
+    return csv_text(header, ([row[c] for c in header] for row in filled), lineterminator="\n")
