@@ -5,6 +5,9 @@
   a pipe or a socket (or a symlink to one); a symlink to a regular file is followed, so the link
   stays and its file is replaced. A new file gets the user's normal permissions (the umask); a
   replaced one keeps its own.
+- :func:`replacing_folder` gives a fresh folder to write a set of files into and then puts it in
+  the place of the target folder at once (Linux: one ``renameat2`` exchange), so a reader or a
+  kill sees the old set or the new set, never a mix.
 - :func:`csv_text` writes CSV whose every cell is safe to open in a spreadsheet: a cell that a
   spreadsheet would run as a formula (OWASP: one starting with ``=``, ``+``, ``-``, ``@``, tab or
   carriage return; and line feed) gets a leading ``'``, control characters (terminal escapes
@@ -16,12 +19,16 @@
 from __future__ import annotations
 
 import csv
+import ctypes
+import errno
 import io
 import os
 import re
 import secrets
+import shutil
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from rea.errors import ReaError
@@ -92,6 +99,93 @@ def write_text_atomic(path: Path, text: str, *, what: str = "the file") -> None:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def replacing_folder(target: Path, *, what: str = "the folder") -> Iterator[Path]:
+    """A new empty folder beside ``target`` to write into; when the block ends, it takes
+    ``target``'s place in one step and the old folder is removed. If the block raises, the new
+    folder is removed and ``target`` stays as it was.
+
+    Leftovers of a command killed before it could tidy up (``.<name>.new-PID-…`` and
+    ``.<name>.old-PID-…`` of processes that are gone) are removed first; an old folder left by
+    a kill between the two renames of the fallback is put back.
+    """
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ReaError(f"cannot write {what}: the path is not a folder", where=str(target))
+    parent = target.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        _tidy_leftovers(target)
+        new = parent / f".{target.name}.new-{os.getpid()}-{secrets.token_hex(4)}"
+        os.mkdir(new)  # with the umask's permissions, as any new folder
+        if target.exists():
+            os.chmod(new, stat.S_IMODE(target.stat().st_mode))
+    except OSError as exc:
+        raise ReaError(f"cannot write {what}: {exc.strerror or exc}", where=str(target)) from exc
+    try:
+        yield new
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    try:
+        if not target.exists():
+            os.rename(new, target)
+        elif _exchange(new, target):
+            shutil.rmtree(new)  # it holds the old set now
+        else:
+            old = parent / f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+            os.rename(target, old)
+            os.rename(new, target)
+            shutil.rmtree(old)
+    except OSError as exc:
+        shutil.rmtree(new, ignore_errors=True)
+        raise ReaError(f"cannot write {what}: {exc.strerror or exc}", where=str(target)) from exc
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>new|old)-(?P<pid>\d+)-")
+
+
+def _tidy_leftovers(target: Path) -> None:
+    for path in target.parent.glob(f".{target.name}.*-*"):
+        match = _LEFTOVER.match(path.name)
+        if not match or match["name"] != target.name or _alive(int(match["pid"])):
+            continue
+        if match["kind"] == "old" and not target.exists():
+            os.rename(path, target)  # killed between the fallback's two renames
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def spreadsheet_cell(value: object) -> str:
