@@ -259,3 +259,65 @@ def test_two_sessions_caching_the_same_features_at_once_both_succeed(tmp_path: P
     assert errors == []
     assert (load_features(path).matrix != features.matrix).nnz == 0
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial file left
+
+
+def _histories() -> list[tuple[list[bool], int]]:
+    """Screening histories of many shapes: prioritised (includes early), random, bursty,
+    short and long, few and many works left."""
+    import random
+
+    rng = random.Random(5)
+    found: list[tuple[list[bool], int]] = []
+    for _ in range(60):
+        works = rng.randint(20, 3000)
+        screened = rng.randint(1, works)
+        decay = rng.choice([0.0, 0.002, 0.01, 0.05])
+        base = rng.choice([0.01, 0.05, 0.2, 0.5])
+        history = [rng.random() < base * (2.718 ** (-decay * i)) for i in range(screened)]
+        found.append((history, works))
+    return found
+
+
+def test_point_estimate_never_exceeds_its_upper_bound() -> None:
+    for history, works in _histories():
+        for confidence in (0.8, 0.95, 0.99):
+            report = assess(history, works, confidence=confidence)
+            assert report.estimated_relevant_left <= report.relevant_left_upper
+            # printed rounded, too
+            assert round(report.estimated_relevant_left) <= report.relevant_left_upper
+
+
+def test_every_stop_names_its_rule_its_promise_and_the_works_left() -> None:
+    stops = 0
+    for history, works in _histories():
+        report = assess(history, works)
+        assert [r.rule for r in report.rules] == ["statistical", "knee", "consecutive excludes"]
+        for rule in report.rules:
+            assert rule.guarantee.startswith("promises ")
+            if rule.verdict is Verdict.STOP:
+                stops += 1
+                assert f"{works - len(history):,} works stay unscreened" in rule.detail
+    assert stops >= 10  # the histories do reach stops
+    heuristic = assess([True] + [False] * 400, 1000)
+    assert heuristic.consecutive.verdict is Verdict.STOP
+    assert "no recall" in heuristic.consecutive.guarantee
+    assert "no recall" in heuristic.knee.guarantee if heuristic.knee else False
+    assert "recall ≥ 95% with 95% confidence" in heuristic.statistical.guarantee
+
+
+def test_knee_rule_waits_for_a_bend_and_150_works() -> None:
+    from rea.ranking.stopping import knee_stop, target_sample_size
+
+    # 30 includes in the first 90 works, then excludes: the rule asks for a ratio of 156 − 30,
+    # reached once the rate after the knee is 1/126 of the rate before it (about 370 excludes)
+    bent = [i % 3 == 0 for i in range(90)] + [False] * 400
+    assert knee_stop(bent)
+    assert not knee_stop(bent[:400])
+    assert not knee_stop([i % 3 == 0 for i in range(30)] + [False] * 110)  # under 150 works
+    # includes still coming at an even rate: no knee
+    steady = [i % 10 == 0 for i in range(1000)]
+    assert not knee_stop(steady)
+    # a lone include found late, then excludes: the rate barely changed (the rule asks for 155)
+    assert not knee_stop([False] * 50 + [True] + [False] * 200)
+    assert target_sample_size(0.95, 0.95) == 59
+    assert target_sample_size(0.7, 0.95) == 9

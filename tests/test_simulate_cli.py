@@ -53,7 +53,7 @@ def _write(path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("title,abstract\nA,B\n", "bad.csv:1: no label column (label_included, included or label)"),
+        ("title,abstract\nA,B\n", "bad.csv:1: no label column (asreview_label, included, label"),
         ("name,abstract,included\nA,B,1\n", "bad.csv:1: no title column"),
         (
             'title,abstract,included\nA,"two\nlines",1\nB,x,0\nC,y,maybe\n',

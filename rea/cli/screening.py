@@ -36,8 +36,8 @@ def _stopping_json(s: ranking_pipeline.PhaseStopping) -> dict[str, object]:
         "p_value": r.p_value,
         "consecutive_excludes": r.consecutive_excludes,
         "rules": {
-            x.rule: {"verdict": x.verdict.value, "detail": x.detail}
-            for x in (r.consecutive, r.statistical)
+            x.rule: {"verdict": x.verdict.value, "detail": x.detail, "guarantee": x.guarantee}
+            for x in r.rules
         },
         "stopped": {
             "by": s.stopped_by,
@@ -59,8 +59,11 @@ def _print_stopping(s: ranking_pipeline.PhaseStopping) -> None:
         f"(at most {r.relevant_left_upper} with {r.confidence:.0%} confidence) "
         f"among {r.remaining} unscreened"
     )
-    for rule in (r.consecutive, r.statistical):
-        click.echo(f"    {rule.rule}: {rule.verdict.value.upper()} ({rule.detail})")
+    for rule in r.rules:
+        # the verdict, what the rule promises (or that it promises nothing), the figures
+        click.echo(
+            f"    {rule.rule}: {rule.verdict.value.upper()} ({rule.detail}); {rule.guarantee}"
+        )
     if s.stopped_by:
         click.echo(
             f"    stopped by {s.stopped_by} ({s.stopped_rule}) at {s.stopped_at}: "

@@ -44,7 +44,8 @@ Example:
     "label_column",
     default=None,
     metavar="COLUMN",
-    help="Label column (default: label_included, included or label).",
+    help="Label column (default: the first of asreview_label, included, label, "
+    "label_included and ASReview's other names).",
 )
 @click.option(
     "--order",
@@ -81,7 +82,9 @@ def simulate_command(
 ) -> None:
     """Replay a labelled set through the ranker the screening queue uses.
 
-    FILE.csv has a title column, a label column (1/0) and usually an abstract column. Each run
+    FILE.csv has a title column, a label column (1/0) and usually an abstract column; comma,
+    semicolon or tab separated, in UTF-8 or Latin-1. An ASReview LAB export works as it is:
+    rows without a label (not screened) are left out and counted. Each run
     starts from 1 known include and 1 known exclude drawn by its seed, then screens the record
     the queue would show next and learns its label. Prints WSS@95, RRF@10 and ATD (prior records
     excluded) and the recall curve, and writes the curve as SVG.
@@ -108,6 +111,9 @@ def simulate_command(
                     "file": str(csv_file),
                     "records": len(data.labels),
                     "included": sum(data.labels),
+                    "label_column": data.label_column,
+                    "unlabelled_rows_skipped": data.unlabelled,
+                    "encoding": data.encoding,
                     "order": report.order.value,
                     "runs": [
                         {
@@ -133,6 +139,13 @@ def simulate_command(
         f"({data.label_column}), {data.without_abstract:,} without abstract; "
         f"{report.order.value} order, prior 1 include + 1 exclude"
     )
+    if data.unlabelled:
+        click.echo(
+            f"{data.unlabelled:,} rows without a label (not screened) were left out: the figures "
+            f"are for the {len(data.labels):,} labelled records only"
+        )
+    if data.encoding not in ("utf-8", "utf-16"):
+        click.echo(f"read as {data.encoding} (the file is not valid UTF-8)")
     click.echo(f"{'seed':>6} {'WSS@95':>8} {'RRF@10':>8} {'ATD':>8} {'retrains':>9}")
     for run, m in zip(report.runs, report.metrics, strict=True):
         click.echo(f"{run.seed:>6} {m.wss95:>8.1f} {m.rrf10:>8.1f} {m.atd:>8.1f} {run.retrains:>9}")

@@ -52,7 +52,7 @@ from rea.store import screening as sdb
 if TYPE_CHECKING:
     from rea.ranking.model import Features
 
-STOP_RULES = ("statistical", "consecutive", "judgement")
+STOP_RULES = ("statistical", "knee", "consecutive", "judgement")
 CACHE_FOLDER = "ranking"
 """The review folder's subfolder for the ranker's cached features (safe to delete)."""
 
@@ -447,6 +447,7 @@ def record_stop(
         verdict = {
             "statistical": report.statistical.verdict,
             "consecutive": report.consecutive.verdict,
+            "knee": report.knee.verdict if report.knee is not None else Verdict.CONTINUE,
             "judgement": Verdict.STOP,
         }[rule]
         members = {f.work_id for f in final_decisions(store, config, phase)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import statistics
 from collections.abc import Callable, Sequence
@@ -19,11 +20,28 @@ from rea.ranking.plot import recall_curve_svg
 if TYPE_CHECKING:
     from rea.ranking.simulation import Simulation
 
-LABEL_COLUMNS = ("label_included", "included", "label")
-"""Label columns looked for, in this order, when none is named."""
+LABEL_COLUMNS = (
+    "asreview_label",
+    "included",
+    "label",
+    "final_included",
+    "label_included",
+    "included_label",
+    "included_final",
+    "included_flag",
+    "include",
+)
+"""Label columns looked for, in this order, when none is named: ASReview's own list, so an
+ASReview LAB export (``asreview_label``) and a SYNERGY file (``label_included``) are read alike."""
+TITLE_COLUMNS = ("title", "primary_title")
+ABSTRACT_COLUMNS = ("abstract", "notes_abstract", "abstract note")
+KEYWORD_COLUMNS = ("keywords",)
+SEPARATORS = (",", ";", "\t")
 
 _TRUE = {"1", "true", "yes", "y", "include", "included", "relevant"}
 _FALSE = {"0", "false", "no", "n", "exclude", "excluded", "irrelevant"}
+_UNLABELLED = {"", "na", "nan", "n/a", "null", "none"}
+"""Label cells that mean "not screened" (ASReview LAB leaves them empty)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,10 @@ class LabelledSet:
     texts: tuple[str, ...]
     labels: tuple[bool, ...]
     without_abstract: int
+    unlabelled: int = 0
+    """Rows without a label (not screened yet), left out of the set."""
+    encoding: str = "utf-8"
+    separator: str = ","
 
 
 @dataclass(frozen=True)
@@ -65,61 +87,141 @@ class SimulationReport:
 
 
 def read_labelled_csv(path: Path, label_column: str | None = None) -> LabelledSet:
-    """Read a labelled set: ``title`` and a label column required, ``abstract``/``keywords`` used.
+    """Read a labelled set: a title column and a label column required, abstract and keywords
+    used when present.
 
-    The label column is ``label_column`` or the first of :data:`LABEL_COLUMNS` present; labels are
-    1/0, true/false, yes/no or include/exclude. A bad row raises an error naming file and line.
+    The file may be comma-, semicolon- or tab-separated (told by its header line) and in UTF-8
+    (with or without a byte order mark), UTF-16 with a byte order mark, or Latin-1/Windows-1252
+    (used when the bytes are not UTF-8). The label column is ``label_column`` or the first of
+    :data:`LABEL_COLUMNS` present; labels are 1/0 (also 1.0/0.0), true/false, yes/no or
+    include/exclude; an empty label (a record not screened yet, as in an ASReview LAB export)
+    leaves the row out and is counted. A bad row raises an error naming file, line and field.
     """
+    text, encoding = _decode(path)
+    if not text.strip():
+        raise ImportFormatError("the file is empty", where=Location(path, 1))
+    if "\x00" in text:
+        raise ImportFormatError(
+            "the file holds NUL bytes: it is not a text CSV file",
+            where=Location(path, text[: text.index("\x00")].count("\n") + 1),
+            hint="export the labelled set as CSV (comma, semicolon or tab separated)",
+        )
+    separator = _separator(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        header = next(reader)
+    except csv.Error as exc:
+        raise ImportFormatError(f"not a CSV file: {exc}", where=Location(path, 1)) from exc
+    names = [h.strip().lower() for h in header]
+    column = _label_column(path, names, label_column)
+    title_name = _first_present(names, TITLE_COLUMNS)
+    if title_name is None:
+        raise ImportFormatError(
+            "no title column",
+            where=Location(path, 1),
+            hint=f"the header has: {', '.join(names)}",
+        )
+    title_at, label_at = names.index(title_name), names.index(column)
+    abstract_name = _first_present(names, ABSTRACT_COLUMNS)
+    keywords_name = _first_present(names, KEYWORD_COLUMNS)
+    abstract_at = names.index(abstract_name) if abstract_name is not None else None
+    keywords_at = names.index(keywords_name) if keywords_name is not None else None
+    texts: list[str] = []
+    labels: list[bool] = []
+    without_abstract = unlabelled = 0
+    line = 1
+    try:
+        for row in reader:
+            start = line + 1
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(names):
+                raise ImportFormatError(
+                    f"row has {len(row)} fields, the header {len(names)}",
+                    where=Location(path, start),
+                    hint=(
+                        f"the file was read as {_SEPARATOR_NAMES[separator]}-separated; "
+                        "a field holding the separator must be in double quotes"
+                    ),
+                )
+            label = _label(row[label_at], Location(path, start, field=column))
+            if label is None:
+                unlabelled += 1
+                continue
+            labels.append(label)
+            abstract = row[abstract_at].strip() if abstract_at is not None else ""
+            without_abstract += 0 if abstract else 1
+            parts = [row[title_at].strip(), abstract]
+            if keywords_at is not None:
+                parts.append(row[keywords_at].strip())
+            texts.append(" ".join(p for p in parts if p))
+    except csv.Error as exc:
+        raise ImportFormatError(f"bad CSV: {exc}", where=Location(path, line + 1)) from exc
+    if not labels:
+        if unlabelled:
+            raise ImportFormatError(
+                f"none of the {unlabelled} rows has a label in column {column!r}",
+                where=Location(path, 2, field=column),
+                hint="simulate needs screened records: label them, or name another column "
+                "with --label COLUMN",
+            )
+        raise ImportFormatError("the file has a header but no rows", where=Location(path, 2))
+    return LabelledSet(
+        path,
+        column,
+        tuple(texts),
+        tuple(labels),
+        without_abstract,
+        unlabelled=unlabelled,
+        encoding=encoding,
+        separator=separator,
+    )
+
+
+_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    """The file's text and the encoding it was read in."""
+    try:
+        data = path.read_bytes()
     except OSError as exc:
         raise ReaError(f"cannot read the file: {exc.strerror}", where=str(path)) from exc
-    with handle:
-        reader = csv.reader(handle)
+    if data.startswith(b"PK\x03\x04"):
+        raise ImportFormatError(
+            "an Excel workbook (or another zip file), not CSV",
+            where=Location(path, 1),
+            hint="save the sheet as CSV (UTF-8) and simulate that file",
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            header = next(reader)
-        except StopIteration:
-            raise ImportFormatError("the file is empty", where=Location(path, 1)) from None
-        except csv.Error as exc:
-            raise ImportFormatError(f"not a CSV file: {exc}", where=Location(path, 1)) from exc
-        names = [h.strip().lower() for h in header]
-        column = _label_column(path, names, label_column)
-        if "title" not in names:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
             raise ImportFormatError(
-                "no title column",
-                where=Location(path, 1),
-                hint=f"the header has: {', '.join(names)}",
-            )
-        title_at, label_at = names.index("title"), names.index(column)
-        abstract_at = names.index("abstract") if "abstract" in names else None
-        keywords_at = names.index("keywords") if "keywords" in names else None
-        texts: list[str] = []
-        labels: list[bool] = []
-        without_abstract = 0
-        line = 1
-        try:
-            for row in reader:
-                start = line + 1
-                line = reader.line_num
-                if not any(cell.strip() for cell in row):
-                    continue
-                if len(row) != len(names):
-                    raise ImportFormatError(
-                        f"row has {len(row)} fields, the header {len(names)}",
-                        where=Location(path, start),
-                    )
-                labels.append(_label(row[label_at], Location(path, start, field=column)))
-                abstract = row[abstract_at].strip() if abstract_at is not None else ""
-                without_abstract += 0 if abstract else 1
-                parts = [row[title_at].strip(), abstract]
-                if keywords_at is not None:
-                    parts.append(row[keywords_at].strip())
-                texts.append(" ".join(p for p in parts if p))
-        except csv.Error as exc:
-            raise ImportFormatError(f"bad CSV: {exc}", where=Location(path, line + 1)) from exc
-    if not labels:
-        raise ImportFormatError("the file has a header but no rows", where=Location(path, 2))
-    return LabelledSet(path, column, tuple(texts), tuple(labels), without_abstract)
+                f"starts as UTF-16 but byte {exc.start} is not: {exc.reason}",
+                where=Location(path),
+            ) from exc
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:  # Excel's "CSV" on Windows: Windows-1252, a superset of Latin-1's printable characters
+        return data.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _separator(header: str) -> str:
+    """The separator that splits the header line most often (outside double quotes)."""
+    outside = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
+    counts = {sep: outside.count(sep) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else ","
+
+
+def _first_present(names: list[str], wanted: Sequence[str]) -> str | None:
+    return next((name for name in wanted if name in names), None)
 
 
 def _label_column(path: Path, names: list[str], wanted: str | None) -> str:
@@ -131,24 +233,37 @@ def _label_column(path: Path, names: list[str], wanted: str | None) -> str:
                 hint=f"the header has: {', '.join(names)}",
             )
         return wanted.strip().lower()
-    for name in LABEL_COLUMNS:
-        if name in names:
-            return name
+    found = _first_present(names, LABEL_COLUMNS)
+    if found is not None:
+        return found
     raise ImportFormatError(
-        "no label column (label_included, included or label)",
+        "no label column (" + ", ".join(LABEL_COLUMNS) + ")",
         where=Location(path, 1),
-        hint="name it with --label COLUMN",
+        hint=f"name it with --label COLUMN; the header has: {', '.join(names)}",
     )
 
 
-def _label(value: str, where: Location) -> bool:
+def _label(value: str, where: Location) -> bool | None:
+    """True/False for a label, None for a row not screened yet."""
     text = value.strip().lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
+    if text in _UNLABELLED:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if number == 1.0:
+        return True
+    if number == 0.0:
+        return False
     raise ImportFormatError(
-        f"label {value!r} is not 1/0, true/false, yes/no or include/exclude", where=where
+        f"label {value!r} is not 1/0, true/false, yes/no or include/exclude",
+        where=where,
+        hint="an empty label marks a record not screened yet",
     )
 
 

@@ -10,7 +10,14 @@ import numpy as np
 
 from rea.errors import ReaError
 from rea.ranking.metrics import Metrics, evaluate
-from rea.ranking.model import DEFAULT_SETTINGS, Features, ModelSettings, featurize, train_and_score
+from rea.ranking.model import (
+    DEFAULT_SETTINGS,
+    Features,
+    ModelSettings,
+    ModelState,
+    featurize,
+    train_and_score,
+)
 from rea.ranking.order import DEFAULT_RANDOM_SHARE, Order, next_works, retrain_due
 
 
@@ -90,10 +97,11 @@ def simulate(
     scores: dict[int, float] | None = None
     retrains = 0
     seconds = 0.0
+    state = ModelState()
     while unscreened and not (stop_when_all_found and left == 0):
         if order is not Order.RANDOM and retrain_due(len(known), trained_on):
             started = time.perf_counter()
-            values = train_and_score(features, known, settings)
+            values = train_and_score(features, known, settings, state)
             seconds += time.perf_counter() - started
             scores = dict(enumerate(values.tolist()))
             trained_on = len(known)

@@ -1,19 +1,28 @@
-"""When to stop screening: relevant records left, and two stopping rules with verdicts.
+"""When to stop screening: relevant records left, and stopping rules with verdicts.
 
 Input is the screening history of one phase: the decisions in the order they were made (``True``
-for include) and the number of works in the phase. Three things come out:
+for include) and the number of works in the phase. Out come:
 
 * an **estimate of the relevant works left**: the inclusion rate of the most recent decisions
-  times the works not yet screened (in prioritised order this over-estimates, because the
-  likeliest works were screened first), and an **upper bound** at the stated confidence from the
-  hypergeometric test below;
-* the **consecutive-excludes rule**: stop after ``N`` excludes in a row (a heuristic with no
-  guarantee; the default ``N`` is 5 % of the works, at least 50);
-* the **statistical rule** of Callaghan & Müller-Hansen (2020, *Systematic Reviews* 9:273): treat
-  the last ``n`` screened works as a random sample of the works that were unscreened before them
-  (conservative under prioritisation, which screens likelier works first); test the null
-  hypothesis "recall is below the target" with the hypergeometric distribution, for every ``n``,
-  and stop when the smallest p-value is below ``1 − confidence``.
+  times the works not yet screened, never above the upper bound; and that **upper bound** at the
+  stated confidence from the hypergeometric test below;
+* the **statistical rule** of Callaghan & Müller-Hansen (2020, *Systematic Reviews* 9:273,
+  "buscar"): treat the last ``n`` screened works as a random sample of the works that were
+  unscreened before them (conservative under prioritisation, which screens likelier works
+  first); test the null hypothesis "recall is below the target" with the hypergeometric
+  distribution, for every ``n``, and stop when the smallest p-value is below ``1 − confidence``.
+  Its guarantee rests on no assumption about the ranking; the price is that, with few relevant
+  works, it needs a long run of excludes (see ``docs/ranking.md``);
+* the **knee rule** of Cormack & Grossman (2016, "Engineering quality and reliability in
+  technology-assisted review", SIGIR): stop when the gain curve (relevant found against works
+  screened) has bent, i.e. the rate of includes before its knee is at least
+  ``156 − min(found, 150)`` times the rate after it, and at least 150 works have been screened.
+  A heuristic: it promises no recall, and how it fared in simulation is in ``docs/ranking.md``;
+* the **consecutive-excludes rule**: stop after ``N`` excludes in a row (default 5 % of the works,
+  at least 50). A heuristic with no recall guarantee, least of all on small sets;
+* the **target method** of Cormack & Grossman (2016) exists here only as a plan
+  (:func:`target_sample_size`): it needs a random sample drawn before ranked screening, which a
+  prioritised queue does not have; the benchmark replays it.
 """
 
 from __future__ import annotations
@@ -41,13 +50,24 @@ class Verdict(enum.StrEnum):
     TOO_EARLY = "too early"
 
 
+STATISTICAL = "statistical"
+KNEE = "knee"
+CONSECUTIVE = "consecutive"
+RULES = (STATISTICAL, KNEE, CONSECUTIVE)
+"""The rules ``rea screen stats`` gives a verdict for, the default (statistical) first."""
+KNEE_MIN_SCREENED = 150
+"""The knee rule never stops before this many works are screened (Cormack & Grossman 2016)."""
+
+
 @dataclass(frozen=True)
 class RuleResult:
-    """One rule's verdict, with the figure it rests on and one plain sentence."""
+    """One rule's verdict, with what it promises, the figure it rests on, one plain sentence."""
 
     rule: str
     verdict: Verdict
     detail: str
+    guarantee: str = ""
+    """What the rule promises when it says STOP (or that it promises nothing)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,13 @@ class StoppingReport:
     consecutive: RuleResult
     statistical: RuleResult
     p_value: float
+    knee: RuleResult | None = None
+
+    @property
+    def rules(self) -> tuple[RuleResult, ...]:
+        """Every rule's verdict, the default (statistical) rule first."""
+        extra = () if self.knee is None else (self.knee,)
+        return (self.statistical, *extra, self.consecutive)
 
 
 def consecutive_threshold(works: int) -> int:
@@ -121,6 +148,75 @@ def buscar_p_value(decisions: Sequence[bool], works: int, recall_target: float) 
     return _min_p(n, k, urn, relevant_in_urn)
 
 
+def knee_ratio(decisions: Sequence[bool]) -> tuple[float, int]:
+    """The knee rule's slope ratio and the knee's position (works screened up to it).
+
+    The knee is the point of the gain curve farthest above the straight line from the origin to
+    the current point; the ratio is the rate of includes up to the knee over the rate after it
+    (with one include added after it, so that a run of excludes gives a finite ratio).
+    """
+    screened = len(decisions)
+    found = np.cumsum(np.fromiter((1 if d else 0 for d in decisions), np.int64, screened))
+    if screened == 0 or found[-1] == 0:
+        return 0.0, 0
+    i = np.arange(1, screened + 1)
+    # distance above the line, up to a constant factor
+    lift = found * screened - found[-1] * i
+    knee = int(np.argmax(lift[:-1])) + 1 if screened > 1 else screened
+    if knee >= screened:
+        return 0.0, knee
+    before = found[knee - 1] / knee
+    after = (found[-1] - found[knee - 1] + 1) / (screened - knee)
+    return float(before / after), knee
+
+
+def knee_stop(decisions: Sequence[bool]) -> bool:
+    """Cormack & Grossman's knee rule (with their adjustment for few includes)."""
+    found = sum(1 for d in decisions if d)
+    if found == 0 or len(decisions) < KNEE_MIN_SCREENED:
+        return False
+    ratio, _ = knee_ratio(decisions)
+    return ratio >= 156 - min(found, 150)
+
+
+def target_sample_size(recall_target: float, confidence: float) -> int:
+    """The target method's plan: how many relevant works its random sample must hold.
+
+    The sample's relevant works (the "target set") are a random subset of all relevant ones;
+    ranked screening stops once each of them has been found. Recall falls below the target only
+    if all of them landed in the found share, with probability at most ``target ** T``; ``T`` is
+    the smallest number that makes it ``1 − confidence`` or less (59 for 95 % with 95 %).
+    """
+    return math.ceil(math.log(1.0 - confidence) / math.log(recall_target))
+
+
+def rule_verdict(
+    rule: str,
+    decisions: Sequence[bool],
+    works: int,
+    *,
+    recall_target: float = DEFAULT_RECALL_TARGET,
+    confidence: float = DEFAULT_CONFIDENCE,
+    run_length: int | None = None,
+) -> Verdict:
+    """One rule's verdict alone (what ``assess`` gives, without the other figures)."""
+    found = sum(1 for d in decisions if d)
+    if found == 0:
+        return Verdict.TOO_EARLY
+    if len(decisions) >= works:
+        return Verdict.STOP
+    if rule == STATISTICAL:
+        stop = buscar_p_value(decisions, works, recall_target) < 1.0 - confidence
+    elif rule == KNEE:
+        stop = knee_stop(decisions)
+    elif rule == CONSECUTIVE:
+        threshold = run_length if run_length is not None else consecutive_threshold(works)
+        stop = trailing_excludes(decisions) >= threshold
+    else:
+        raise ReaError(f"unknown stopping rule {rule!r}", hint="use one of: " + ", ".join(RULES))
+    return Verdict.STOP if stop else Verdict.CONTINUE
+
+
 def relevant_left_upper(decisions: Sequence[bool], works: int, confidence: float) -> int:
     """The most relevant unscreened works that the same test cannot rule out at ``confidence``."""
     unseen = works - len(decisions)
@@ -162,49 +258,87 @@ def assess(
     rate = sum(1 for d in recent if d) / len(recent) if recent else 0.0
     threshold = run_length if run_length is not None else consecutive_threshold(works)
     run = trailing_excludes(decisions)
+    upper = relevant_left_upper(decisions, works, confidence)
+    unscreened = f"{remaining:,} works stay unscreened"
 
+    consecutive_promise = "promises no recall: a heuristic, least reliable on small sets"
     if included == 0:
         consecutive = RuleResult(
-            "consecutive excludes", Verdict.TOO_EARLY, "no include yet; keep screening"
+            "consecutive excludes",
+            Verdict.TOO_EARLY,
+            "no include yet; keep screening",
+            consecutive_promise,
         )
     elif run >= threshold or remaining == 0:
         consecutive = RuleResult(
             "consecutive excludes",
             Verdict.STOP,
-            f"{run} excludes in a row (rule: {threshold})",
+            f"{run} excludes in a row (rule: {threshold}); {unscreened}",
+            consecutive_promise,
         )
     else:
         consecutive = RuleResult(
             "consecutive excludes",
             Verdict.CONTINUE,
             f"{run} excludes in a row; the rule asks for {threshold}",
+            consecutive_promise,
         )
 
     p = buscar_p_value(decisions, works, recall_target)
     target = f"recall ≥ {recall_target:.0%} with {confidence:.0%} confidence"
+    promise = f"promises {target}; a hypergeometric test that assumes nothing of the ranking"
     if included == 0:
         statistical = RuleResult(
-            "statistical", Verdict.TOO_EARLY, f"no include yet; cannot test {target}"
+            "statistical", Verdict.TOO_EARLY, "no include yet; nothing to test", promise
         )
     elif remaining == 0 or p < 1.0 - confidence:
-        statistical = RuleResult("statistical", Verdict.STOP, f"{target} reached (p = {p:.3g})")
+        statistical = RuleResult(
+            "statistical",
+            Verdict.STOP,
+            f"p = {p:.3g} < {1.0 - confidence:.2g}; {unscreened}",
+            promise,
+        )
     else:
         statistical = RuleResult(
             "statistical",
             Verdict.CONTINUE,
             f"{target} not shown yet (p = {p:.3g}, needs < {1.0 - confidence:.2g})",
+            promise,
         )
+
+    knee_promise = "promises no recall: a heuristic"
+    ratio, knee_at = knee_ratio(decisions)
+    knee_needs = 156 - min(included, 150)
+    if included == 0:
+        knee = RuleResult("knee", Verdict.TOO_EARLY, "no include yet", knee_promise)
+    elif remaining == 0 or knee_stop(decisions):
+        knee = RuleResult(
+            "knee",
+            Verdict.STOP,
+            f"includes came {ratio:.0f} times as often before the knee (at {knee_at:,} works) "
+            f"as after it (rule: {knee_needs}); {unscreened}",
+            knee_promise,
+        )
+    else:
+        why = (
+            f"{screened} works screened; the rule waits for {KNEE_MIN_SCREENED}"
+            if screened < KNEE_MIN_SCREENED
+            else f"the slope ratio at the knee is {ratio:.1f}; the rule asks for {knee_needs}"
+        )
+        knee = RuleResult("knee", Verdict.CONTINUE, why, knee_promise)
     return StoppingReport(
         works=works,
         screened=screened,
         included=included,
         remaining=remaining,
-        estimated_relevant_left=rate * remaining,
-        relevant_left_upper=relevant_left_upper(decisions, works, confidence),
+        # the recent rate over-estimates under prioritisation; never above the upper bound
+        estimated_relevant_left=min(rate * remaining, float(upper)),
+        relevant_left_upper=upper,
         recall_target=recall_target,
         confidence=confidence,
         consecutive_excludes=run,
         consecutive=consecutive,
         statistical=statistical,
         p_value=p,
+        knee=knee,
     )
