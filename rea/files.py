@@ -32,13 +32,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rea.errors import ReaError
+from rea.text import remove_controls
 
 #: What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection"), and the line
 #: feed a carriage return becomes.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-#: C0 and C1 control characters (ESC among them) except tab, line feed and carriage return.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def target_of(path: Path, what: str = "the file") -> Path:
@@ -191,7 +189,7 @@ def _alive(pid: int) -> bool:
 def spreadsheet_cell(value: object) -> str:
     """``value`` as a CSV cell no spreadsheet runs: controls removed, a formula start quoted."""
     text = "" if value is None else str(value)
-    text = _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = remove_controls(text)[0].replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith(FORMULA_STARTS):
         text = "'" + text
     return text

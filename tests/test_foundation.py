@@ -117,7 +117,7 @@ LAYERS: list[set[str]] = [
     {"report", "screening", "prisma", "dedup", "sources", "ranking"},
     {"store"},
     {"records", "query", "config", "files"},
-    {"errors"},
+    {"errors", "text"},
 ]
 
 
