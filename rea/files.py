@@ -168,7 +168,7 @@ _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>new|old)-(?P<pid>\d+)-")
 def _tidy_leftovers(target: Path) -> None:
     for path in target.parent.glob(f".{target.name}.*-*"):
         match = _LEFTOVER.match(path.name)
-        if not match or match["name"] != target.name or _alive(int(match["pid"])):
+        if not match or match["name"] != target.name or process_alive(int(match["pid"])):
             continue
         if match["kind"] == "old" and not target.exists():
             os.rename(path, target)  # killed between the fallback's two renames
@@ -176,7 +176,8 @@ def _tidy_leftovers(target: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (leftovers of gone ones go)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

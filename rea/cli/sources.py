@@ -148,6 +148,12 @@ Example:
     help="ris, medline, bibtex, wos, wos-tab, scopus-csv, ovid, grey-csv (default: detected).",
 )
 @click.option("--force", is_flag=True, help="Import a file even if the same bytes were imported.")
+@click.option(
+    "--max-size",
+    metavar="SIZE",
+    default=None,
+    help="Refuse larger files (e.g. 2G; default: $REA_IMPORT_MAX_SIZE or 512M).",
+)
 @review_option
 @json_option
 def import_(
@@ -156,19 +162,34 @@ def import_(
     stage: str,
     format_: str | None,
     force: bool,
+    max_size: str | None,
     review: str | None,
     as_json: bool,
 ) -> None:
     """Validate a whole export file, then store its records in one transaction.
 
     The file is copied into the review's imports/ folder; the same file twice is refused unless
-    --force.
+    --force. Control characters in the text (NUL bytes, terminal escapes) are removed and
+    counted.
     """
+    from rea.config import parse_size
     from rea.pipeline.imports import import_file
 
     result = import_file(
-        resolve_review(review), file, source=source, stage=stage, format=format_, force=force
+        resolve_review(review),
+        file,
+        source=source,
+        stage=stage,
+        format=format_,
+        force=force,
+        max_size=None if max_size is None else parse_size(max_size),
     )
+    if result.removed_controls:
+        removed = ", ".join(f"{name} ×{n}" for name, n in result.removed_controls.items())
+        total = sum(result.removed_controls.values())
+        click.echo(
+            f"Warning: removed {total} control characters from the text ({removed})", err=True
+        )
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return
