@@ -6,7 +6,7 @@ REVIEW ?= searches/pcn-rea
 REA := $(BIN)/rea
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test demo queries search dedup screen prisma report lint bench clean
+.PHONY: help install test demo queries search dedup screen serve prisma report lint bench clean
 
 help:
 	@echo "make demo     run the whole pipeline offline on the bundled sample"
@@ -15,6 +15,7 @@ help:
 	@echo "make search   rerun every search of $(REVIEW) as a new run (needs network and keys)"
 	@echo "make dedup    group the review's records into works"
 	@echo "make screen   open the screening CLI (REVIEWER=JS PHASE=title_abstract)"
+	@echo "make serve    screen in the browser (HOST=127.0.0.1 PORT=8765; rea serve invite NAME)"
 	@echo "make prisma   print the PRISMA 2020 numbers"
 	@echo "make report   rebuild the HTML report"
 	@echo "make lint     ruff and mypy"
@@ -49,6 +50,11 @@ PHASE ?= title_abstract
 screen: $(STAMP)
 	@test -n "$(REVIEWER)" || { echo "Error: set REVIEWER, e.g. make screen REVIEWER=JS"; exit 2; }
 	$(REA) screen --review $(REVIEW) --phase $(PHASE) --reviewer $(REVIEWER)
+
+HOST ?= 127.0.0.1
+PORT ?= 8765
+serve: $(STAMP)
+	$(REA) serve --review $(REVIEW) --host $(HOST) --port $(PORT)
 
 prisma: $(STAMP)
 	$(REA) prisma --review $(REVIEW)

@@ -80,7 +80,7 @@ def hostile_review(root: Path) -> Path:
         b.record("w0", HOSTILE[1], STAGE_B, title=HOSTILE[0])  # a source named as a formula
         with store.transaction() as conn:  # run-1 is the finished search of each source
             conn.execute(
-                "INSERT INTO run_searches (run_id, stage, source, query, fetched_count,"
+                "INSERT OR IGNORE INTO run_searches (run_id, stage, source, query, fetched_count,"
                 " manifest, finished_at) SELECT DISTINCT run_id, stage, source, 'q', 1,"
                 " 'runs/run-1/manifest.json', '2026-01-01T00:00:00+00:00' FROM records"
             )

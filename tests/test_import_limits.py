@@ -186,7 +186,7 @@ def test_a_killed_import_leaves_nothing_the_next_one_does_not_clean(tmp_path: Pa
         conn.close()
         assert (partial, stray) == (0, 0)  # whole imports only
         # the next import tidies what the killed one left
-        import_file(paths, small, source=f"embase{i}", stage=STAGE, force=True)
+        import_file(paths, small, source=f"embase{i}", stage=STAGE, force=True, add_source=True)
         left = sorted(p.name for p in paths.imports.iterdir())
         conn = sqlite3.connect(paths.store)
         named = sorted(Path(r[0]).name for r in conn.execute("SELECT DISTINCT path FROM imports"))

@@ -107,7 +107,7 @@ def test_every_command_works_on_an_earlier_store(tmp_path: Path, fixture: Path) 
     r = ["--review", review]
     ok(["runs", *r])
     export = FIXTURES / "sources" / "exports" / "rispy_example_full.ris"
-    ok(["import", str(export), "--source", "embase", "--stage", "2013-2018-all", *r])
+    ok(["import", str(export), "--source", "ovid", "--stage", "2013-2018-all", *r])
     ok(["dedup", *r])
     with open_store(Path(review) / "store.sqlite") as store:
         first_work = store.conn.execute("SELECT min(work_id) FROM works").fetchone()[0]

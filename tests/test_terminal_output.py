@@ -43,7 +43,7 @@ def hostile_review(tmp_path: Path) -> list[str]:
         b.record("w1", "scopus\x1b[8m", STAGE_B, title=HOSTILE)
         with store.transaction() as conn:  # every record of run-1 is current
             conn.execute(
-                "INSERT INTO run_searches (run_id, stage, source, query, fetched_count,"
+                "INSERT OR IGNORE INTO run_searches (run_id, stage, source, query, fetched_count,"
                 " manifest, finished_at) SELECT DISTINCT run_id, stage, source, 'q', 1,"
                 " 'm', '2026-01-01T00:00:00+00:00' FROM records"
             )
@@ -81,6 +81,6 @@ def test_an_error_quoting_a_file_is_clean(tmp_path: Path) -> None:
     r = hostile_review(tmp_path)
     bad = tmp_path / "bad.ris"
     bad.write_text("TY  - JOUR\nTI  - x\nPY  - \x1b[2Jnever\nER  - \n", encoding="utf-8")
-    result = invoke(["import", str(bad), "--source", "embase", "--stage", STAGE_B, *r])
+    result = invoke(["import", str(bad), "--source", "wos", "--stage", STAGE_B, *r])
     assert result.stderr.startswith("Error: ")
     assert clean(result.stderr)

@@ -169,7 +169,7 @@ def main() -> None:
             write(export, args.records)
             size = export.stat().st_size
             wall, rss, _ = measured(
-                [*rea, "import", str(export), "--source", "bench", "--stage", STAGE,
+                [*rea, "import", str(export), "--source", "bench", "--add-source", "--stage", STAGE,
                  "--format", fmt, "--max-size", "4G", "--review", str(review)],
                 env,
             )  # fmt: skip

@@ -55,9 +55,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from rea.cli import dedup, prisma, query, screening, simulate, sources
+    from rea.cli import dedup, prisma, query, screening, serve, simulate, sources
 
-    for module in (query, sources, dedup, screening, prisma, simulate):
+    for module in (query, sources, dedup, screening, serve, prisma, simulate):
         module.register(main)
 
 

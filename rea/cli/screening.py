@@ -6,6 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -143,6 +144,15 @@ def _print_stats(
         click.echo("")
 
 
+def withdraw_later_option(func: Any) -> Any:
+    return click.option(
+        "--withdraw-later",
+        is_flag=True,
+        help="Also withdraw the work's full-text decisions when this change takes it out of "
+        "full text (recorded in the audit trail).",
+    )(func)
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the `rea` group."""
 
@@ -225,7 +235,7 @@ Example:
                         _reviewer_json(r, hide=blinded and r.reviewer != reviewer)
                         for r in ps.reviewers
                     ],
-                    "agreement": [] if blinded else [asdict(a) for a in ps.agreement],
+                    "agreement": [] if blinded else [a.as_dict() for a in ps.agreement],
                     "stopping": _stopping_json(stopping[ps.phase]),
                 }
                 for ps in found
@@ -348,7 +358,8 @@ Example:
 Example:
   rea decide 12 include --phase title_abstract --reviewer JS
   rea decide 40 exclude --phase full_text --reviewer JS --reason commissioning-only
-  rea decide 12 undo --phase title_abstract --reviewer JS""",
+  rea decide 12 undo --phase title_abstract --reviewer JS
+  rea decide 12 undo --phase title_abstract --reviewer JS --withdraw-later""",
     )
     @review_option
     @click.argument("work", type=int)
@@ -357,6 +368,7 @@ Example:
     @click.option("--reviewer", metavar="NAME", required=True)
     @click.option("--reason", default="", help="Exclusion reason code (needed at full text).")
     @click.option("--note", default="", help="A note kept with the decision.")
+    @withdraw_later_option
     def decide(
         review: str | None,
         work: int,
@@ -365,9 +377,14 @@ Example:
         reviewer: str,
         reason: str,
         note: str,
+        withdraw_later: bool,
     ) -> None:
         """Record one reviewer's decision on one work without the screen (undo withdraws the
-        reviewer's standing decision)."""
+        reviewer's standing decision).
+
+        A title/abstract change that takes a work out of full text, where it already has
+        decisions, is refused naming them, unless --withdraw-later withdraws them with it.
+        """
         result = pipeline.decide(
             resolve_review(review),
             work,
@@ -376,6 +393,7 @@ Example:
             reviewer=reviewer,
             reason=reason,
             note=note,
+            withdraw_later=withdraw_later,
         )
         click.echo(result.message)
 
@@ -411,7 +429,8 @@ Example:
         epilog="""\b
 Example:
   rea resolve 12 include --phase title_abstract --by MS
-  rea resolve 40 exclude --phase full_text --by JS,AH --reason commissioning-only""",
+  rea resolve 40 exclude --phase full_text --by JS,AH --reason commissioning-only
+  rea resolve 12 exclude --phase title_abstract --by MS --override --note "off topic" """,
     )
     @review_option
     @click.argument("work", type=int)
@@ -426,6 +445,12 @@ Example:
     )
     @click.option("--reason", default="", help="Exclusion reason code (needed at full text).")
     @click.option("--note", default="")
+    @click.option(
+        "--override",
+        is_flag=True,
+        help="Overrule reviewers who do not disagree (marked as an override everywhere).",
+    )
+    @withdraw_later_option
     def resolve(
         review: str | None,
         work: int,
@@ -434,8 +459,14 @@ Example:
         by: str,
         reason: str,
         note: str,
+        override: bool,
+        withdraw_later: bool,
     ) -> None:
-        """Record the outcome of a conflict: a third reviewer's call or a discussion."""
+        """Record the outcome of a conflict: a third reviewer's call or a discussion.
+
+        A work whose reviewers do not disagree is refused unless --override; an override is
+        marked as such in the audit trail and the report.
+        """
         result = pipeline.resolve_work(
             resolve_review(review),
             work,
@@ -444,6 +475,8 @@ Example:
             by=by,
             reason=reason,
             note=note,
+            override=override,
+            withdraw_later=withdraw_later,
         )
         click.echo(result.message)
 
@@ -470,6 +503,68 @@ Example:
             resolve_review(review), work, status, by=by, location=location, note=note
         )
         click.echo(result.message)
+
+    @group.group(
+        "study",
+        epilog="""\b
+Example:
+  rea study link 40 57 --by JS
+  rea study unlink 57 --by JS
+  rea study list""",
+    )
+    def study() -> None:
+        """Reports of one study: link several included reports (works) to one study, so that
+        PRISMA counts one study and the report lists its reports together."""
+
+    @study.command(
+        "link",
+        epilog="""\b
+Example:
+  rea study link 40 57 61 --by JS --note "one federation, three papers" """,
+    )
+    @review_option
+    @click.argument("works", type=int, nargs=-1, required=True)
+    @click.option("--by", "by", metavar="NAME", required=True)
+    @click.option("--note", default="")
+    def study_link(review: str | None, works: tuple[int, ...], by: str, note: str) -> None:
+        """Link included reports to one study (named by the first work, or by the study one of
+        them already belongs to)."""
+        result = pipeline.link_study(resolve_review(review), list(works), by=by, note=note)
+        click.echo(result.message)
+
+    @study.command(
+        "unlink",
+        epilog="""\b
+Example:
+  rea study unlink 57 --by JS""",
+    )
+    @review_option
+    @click.argument("work", type=int)
+    @click.option("--by", "by", metavar="NAME", required=True)
+    @click.option("--note", default="")
+    def study_unlink(review: str | None, work: int, by: str, note: str) -> None:
+        """Take a report out of its study: it counts as a study of its own again."""
+        result = pipeline.unlink_study(resolve_review(review), work, by=by, note=note)
+        click.echo(result.message)
+
+    @study.command(
+        "list",
+        epilog="""\b
+Example:
+  rea study list --json""",
+    )
+    @review_option
+    @json_option
+    def study_list(review: str | None, as_json: bool) -> None:
+        """Studies with several linked reports."""
+        found = pipeline.list_studies(resolve_review(review))
+        if as_json:
+            click.echo(json.dumps({str(k): v for k, v in found.items()}, indent=2))
+            return
+        if not found:
+            click.echo("No study has several linked reports.")
+        for study_id, reports in found.items():
+            click.echo(f"study {study_id}: reports {', '.join(map(str, reports))}")
 
     @group.command(
         "study-type",

@@ -14,17 +14,24 @@ import hashlib
 import os
 import re
 import secrets
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rea.config import ReviewPaths, format_size, import_max_size
-from rea.errors import DuplicateImport, ImportFormatError, ReaError
-from rea.files import process_alive
-from rea.query import load_strategy
+from rea.errors import ConfigError, DuplicateImport, ImportFormatError, ReaError
+from rea.files import process_alive, write_text_atomic
+from rea.query import Strategy, load_strategy
 from rea.records import Provenance, SourceKind
 from rea.sources.readers import detect, read_file
 from rea.store import Store, open_store
-from rea.store.sources import find_import, import_paths, save_import
+from rea.store.sources import (
+    content_key,
+    find_import,
+    import_paths,
+    imported_contents,
+    save_import,
+)
 from rea.store.works import now
 
 #: Formats whose records PRISMA counts under "other methods" (so are the records of a source
@@ -56,12 +63,31 @@ def import_file(
     stage: str,
     format: str | None = None,
     force: bool = False,
+    add_source: bool = False,
     max_size: int | None = None,
 ) -> ImportResult:
+    """Validate the whole file, then store its records in one transaction.
+
+    Refused, before anything is stored: a file above the size limit (before it is read), a stage
+    or a source the strategy does not list (with ``add_source`` the source is written into the
+    strategy's ``[sources]`` first), the same bytes imported before, and a file whose records are
+    all stored already from an earlier import of the same source and stage (same identifiers and
+    content) — unless ``force``.
+    """
     strategy = load_strategy(paths.strategy)
     strategy.stage(stage)  # a stage the strategy does not have is refused, naming the stages
     _check_size(file, import_max_size() if max_size is None else max_size)
     fmt = format or detect(file)
+    listed = (*strategy.api_sources, *strategy.import_sources, *strategy.other_sources)
+    if source not in listed:
+        if not add_source:
+            raise ConfigError(
+                f"the strategy lists no source {source!r}",
+                where=str(paths.strategy),
+                hint=f"sources listed: {', '.join(listed) or 'none'}; pass --add-source to add "
+                f"{source!r} to [sources] in strategy.toml",
+            )
+        strategy = add_strategy_source(paths, source, "other" if fmt in OTHER_FORMATS else "import")
     other = fmt in OTHER_FORMATS or source in strategy.other_sources
     kind = SourceKind.OTHER if other else SourceKind.DATABASE
     paths.imports.mkdir(parents=True, exist_ok=True)
@@ -87,6 +113,15 @@ def import_file(
                     f"{earlier.source}/{earlier.stage} ({earlier.n_records} records)",
                     where=str(file),
                     hint="pass --force to import it again",
+                )
+            keys = [content_key(r) for r in read.records]
+            if keys and not force and set(keys) <= imported_contents(store, source, stage):
+                raise DuplicateImport(
+                    f"all {len(keys)} records of this file are stored already from an earlier "
+                    f"import of {source}/{stage} (same identifiers and content; the file's "
+                    "bytes differ)",
+                    where=str(file),
+                    hint="pass --force to import them again",
                 )
             os.replace(tmp, kept)  # inside the transaction: never a copy without its rows
             import_id = save_import(
@@ -162,3 +197,48 @@ def tidy_imports(store: Store, paths: ReviewPaths) -> list[Path]:
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
+
+
+def add_strategy_source(paths: ReviewPaths, source: str, kind: str) -> Strategy:
+    """Add ``source`` to the ``[sources]`` list ``kind`` (import or other) of strategy.toml,
+    editing the text in place so that comments and layout stay; returns the strategy read
+    again. Refused where the list cannot be found as one ``kind = [...]`` line."""
+    text = paths.strategy.read_text(encoding="utf-8")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", source):
+        raise ConfigError(
+            f"a source name is lower case letters, digits, '-' and '_', not {source!r}",
+            hint="e.g. --source hsj",
+        )
+    lines = text.splitlines(keepends=True)
+    in_sources = False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_sources = stripped.split("#")[0].strip() == "[sources]"
+            continue
+        match = re.match(rf"^(\s*{kind}\s*=\s*\[)(.*?)(\].*)$", line.rstrip("\r\n"))
+        if in_sources and match:
+            inside = match.group(2).strip().rstrip(",").strip()
+            items = f'{inside}, "{source}"' if inside else f'"{source}"'
+            ending = line[len(line.rstrip("\r\n")) :]
+            lines[i] = f"{match.group(1)}{items}{match.group(3)}{ending}"
+            break
+    else:
+        raise ConfigError(
+            f"cannot add {source!r} to [sources] {kind}: no one-line `{kind} = [...]` there",
+            where=str(paths.strategy),
+            hint=f'add it by hand: [sources] {kind} = [..., "{source}"]',
+        )
+    edited = "".join(lines)
+    try:
+        added = source in tomllib.loads(edited).get("sources", {}).get(kind, [])
+    except tomllib.TOMLDecodeError:
+        added = False
+    if not added:
+        raise ConfigError(
+            f"cannot add {source!r} to [sources] {kind} automatically",
+            where=str(paths.strategy),
+            hint=f'add it by hand: [sources] {kind} = [..., "{source}"]',
+        )
+    write_text_atomic(paths.strategy, edited, what="strategy.toml")
+    return load_strategy(paths.strategy)

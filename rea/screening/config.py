@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rea.errors import ConfigError, Location, NotFound
-from rea.screening.model import Decision, Phase, Role
+from rea.screening.model import Decision, Phase, Role, Rules
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -61,6 +61,7 @@ class ScreeningConfig:
     reasons: tuple[Reason, ...]
     phases: dict[Phase, PhaseSettings]
     highlight: tuple[str, ...] = ()  # extra terms to highlight besides the strategy's
+    exclusion_words: tuple[str, ...] = ()  # words that suggest exclusion (a second colour)
 
     def reviewer(self, name: str) -> Reviewer:
         for reviewer in self.reviewers:
@@ -92,6 +93,14 @@ class ScreeningConfig:
             f"unknown exclusion reason {code!r} at {phase.label}",
             where=str(self.path),
             hint=f"reasons: {known}",
+        )
+
+    @property
+    def rules(self) -> Rules:
+        """What the final-decision rule reads of these settings."""
+        return Rules(
+            maybe_counts_as_include=self.maybe_counts_as_include,
+            reason_required={p: s.reason_required for p, s in self.phases.items()},
         )
 
     def reasons_for(self, phase: Phase) -> tuple[Reason, ...]:
@@ -226,7 +235,8 @@ def load_screening_config(path: Path) -> ScreeningConfig:
     r = _Reader(path, text)
     r.unknown(
         data,
-        {"blind", "maybe_counts_as_include", "criteria", "highlight", "reviewers", "ranking"}
+        {"blind", "maybe_counts_as_include", "criteria", "highlight", "exclusion_words"}
+        | {"reviewers", "ranking"}
         | {"exclusion_reasons", "phases"},
     )
 
@@ -238,6 +248,7 @@ def load_screening_config(path: Path) -> ScreeningConfig:
         raise r.fail("maybe_counts_as_include must be true or false", "maybe_counts_as_include")
     criteria = r.strings(data, "criteria")
     highlight = r.strings(data, "highlight")
+    exclusion_words = r.strings(data, "exclusion_words")
 
     reviewers: list[Reviewer] = []
     example = '[[reviewers]]\nname = "JS"\nroles = ["screener"]'
@@ -342,4 +353,5 @@ def load_screening_config(path: Path) -> ScreeningConfig:
         reasons=tuple(reasons),
         phases=phases,
         highlight=highlight,
+        exclusion_words=exclusion_words,
     )

@@ -116,6 +116,8 @@ def load_work_view(
 class ScreeningSession:
     """The queue of one reviewer in one phase, and the actions of the screen."""
 
+    via = "screen"  # stored with each decision: where it was made ('web' for rea serve)
+
     def __init__(
         self,
         store: Store,
@@ -181,7 +183,7 @@ class ScreeningSession:
             self.store,
             self.config,
             DecisionRequest(work.work_id, self.phase, self.reviewer, decision, reason),
-            via="screen",
+            via=self.via,
             queue_order=self.order.name,
         )
         self._queue.popleft()
@@ -201,7 +203,7 @@ class ScreeningSession:
                 raise ScreeningError("nothing to undo")
             work_id = last.work_id
         result = undo_decision(
-            self.store, self.config, work_id, self.phase, self.reviewer, via="screen"
+            self.store, self.config, work_id, self.phase, self.reviewer, via=self.via
         )
         if self._history:
             self._history.pop()

@@ -180,10 +180,12 @@ def busy_error(path: Path) -> StoreError:
     )
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, threads: bool = False) -> sqlite3.Connection:
     timeout = busy_timeout()
     try:
-        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        conn = sqlite3.connect(
+            path, timeout=timeout, isolation_level=None, check_same_thread=not threads
+        )
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open the store: {exc}", where=str(path)) from exc
     conn.row_factory = sqlite3.Row
@@ -269,12 +271,16 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path, version: int) -> int:
     return version
 
 
-def open_store(path: Path | str, *, create: bool = True, upto: int | None = None) -> Store:
+def open_store(
+    path: Path | str, *, create: bool = True, upto: int | None = None, threads: bool = False
+) -> Store:
     """Open (and if needed create and migrate) the store at ``path``.
 
     A file that is not a rea store (not SQLite, cut short, someone else's database) or whose
     schema is not what its version promises is refused with a :class:`StoreError` naming it.
     ``upto`` stops at an older schema version; tests use it to build an old database.
+    ``threads`` lets the connection be used from several threads, one at a time (the caller
+    serialises its use, as ``rea serve`` does with a lock per screening session).
     """
     path = Path(path)
     if not path.exists() and not create:
@@ -283,7 +289,7 @@ def open_store(path: Path | str, *, create: bool = True, upto: int | None = None
         )
     _check_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = _connect(path)
+    conn = _connect(path, threads=threads)
     try:
         migrate(conn, path, upto)
     except sqlite3.DatabaseError as exc:
