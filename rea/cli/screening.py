@@ -486,11 +486,14 @@ Example:
 Example:
   rea fulltext 40 sought --by JS
   rea fulltext 40 retrieved --location pdfs/smith2019.pdf --by JS
-  rea fulltext 41 not_retrieved --by JS --note "no library access" """,
+  rea fulltext 41 not_retrieved --by JS --note "no library access"
+  rea fulltext 42 withdraw --by JS --note "recorded on the wrong work" """,
     )
     @review_option
     @click.argument("work", type=int)
-    @click.argument("status", type=click.Choice(["sought", "not_retrieved", "retrieved"]))
+    @click.argument(
+        "status", type=click.Choice(["sought", "not_retrieved", "retrieved", "withdraw"])
+    )
     @click.option("--location", default="", help="Path or URL of the retrieved full text.")
     @click.option("--by", "by", metavar="NAME", required=True)
     @click.option("--note", default="")
@@ -498,7 +501,7 @@ Example:
         review: str | None, work: int, status: str, location: str, by: str, note: str
     ) -> None:
         """Record the search for a work's full text: sought, not_retrieved, or retrieved with
-        a path or URL."""
+        a path or URL; withdraw takes the record back (it stays in the audit trail)."""
         result = pipeline.set_retrieval(
             resolve_review(review), work, status, by=by, location=location, note=note
         )
