@@ -161,3 +161,18 @@ def test_control_characters_never_reach_a_csv() -> None:
     text = csv_text(["title"], [["A \x1b[31mred\x1b[0m title\x00 with\x07 a bell\x9b"]])
     assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text)
     assert "A [31mred[0m title with a bell" in text
+
+
+def test_every_csv_writer_goes_through_the_one_helper() -> None:
+    """Any later CSV writer uses rea.files.csv_text too: nothing else in the package writes CSV
+    (the demo's sample builder writes the *input* files a grey-literature export would be)."""
+    allowed = {REPO / "rea" / "files.py", REPO / "rea" / "demo" / "build_sample.py"}
+    found = []
+    for path in sorted((REPO / "rea").rglob("*.py")):
+        if path in allowed:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in (r"\bcsv\.writer\(", r"\bcsv\.DictWriter\(", r"\.to_csv\("):
+            if re.search(pattern, text):
+                found.append(f"{path.relative_to(REPO)}: {pattern}")
+    assert found == []
