@@ -52,6 +52,9 @@ class ImportResult:
     format: str
     n_records: int
     kind: str
+    # positions in the file of records with neither a title nor an identifier: kept and
+    # flagged, since only their citation can match them (``rea dedup review`` shows them)
+    unidentified: tuple[int, ...] = ()
     removed_controls: dict[str, int] = field(default_factory=dict)  # by name: {"NUL": 3}
 
 
@@ -138,6 +141,9 @@ def import_file(
             )
     finally:
         tmp.unlink(missing_ok=True)
+    unidentified = tuple(
+        r.provenance.position or i for i, r in enumerate(read.records, start=1) if r.unidentified
+    )
     return ImportResult(
         import_id,
         provenance.snapshot or "",
@@ -146,7 +152,8 @@ def import_file(
         fmt,
         len(read.records),
         kind.value,
-        read.removed,
+        unidentified=unidentified,
+        removed_controls=read.removed,
     )
 
 

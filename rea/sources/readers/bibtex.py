@@ -26,7 +26,6 @@ from rea.records import (
 from rea.sources.readers.common import (
     fail,
     issns,
-    require_something,
     split_name,
     text_lines,
     year_of,
@@ -141,6 +140,6 @@ def read(path: Path, provenance: Provenance) -> Iterator[Record]:
             source_id=unique or eid or entry.key,
             url=url,
         )
-        yield require_something(path, line, position, record)
+        yield record
     if position == 0:
         raise fail(path, None, None, "no BibTeX entries in the file")

@@ -25,7 +25,6 @@ from rea.sources.readers.common import (
     Tagged,
     fail,
     issns,
-    require_something,
     split_name,
     text_lines,
     year_of,
@@ -125,7 +124,7 @@ def to_record(
         source_id=pmid_raw or str(entry.get("OID", "")).strip(),
         url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid_raw}/" if pmid_raw else "",
     )
-    return require_something(path, tags.start, position, record)
+    return record
 
 
 def read(path: Path, provenance: Provenance) -> Iterator[Record]:

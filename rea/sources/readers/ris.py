@@ -27,7 +27,6 @@ from rea.sources.readers.common import (
     Tagged,
     fail,
     issns,
-    require_something,
     split_name,
     text_lines,
     year_of,
@@ -152,4 +151,4 @@ def read(path: Path, provenance: Provenance) -> Iterator[Record]:
             source_id=eid or _first(entry, "accession_number", "id"),
             url=urls[0] if urls else "",
         )
-        yield require_something(path, tags.start, position, record)
+        yield record
