@@ -5,9 +5,9 @@
   a pipe or a socket (or a symlink to one); a symlink to a regular file is followed, so the link
   stays and its file is replaced. A new file gets the user's normal permissions (the umask); a
   replaced one keeps its own.
-- :func:`replacing_folder` gives a fresh folder to write a set of files into and then puts it in
-  the place of the target folder at once (Linux: one ``renameat2`` exchange), so a reader or a
-  kill sees the old set or the new set, never a mix.
+- :func:`new_folder_beside` and :func:`swap_folder_in` (or :func:`replacing_folder`, the two as
+  one ``with`` block) replace a whole folder at once (Linux: one ``renameat2`` exchange), so a
+  reader or a kill sees the old set of files or the new set, never a mix.
 - :func:`csv_text` writes CSV whose every cell is safe to open in a spreadsheet: a cell that a
   spreadsheet would run as a formula (OWASP: one starting with ``=``, ``+``, ``-``, ``@``, tab or
   carriage return; and line feed) gets a leading ``'``, control characters (terminal escapes
@@ -27,6 +27,7 @@ import re
 import secrets
 import shutil
 import stat
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,26 +100,93 @@ def write_text_atomic(path: Path, text: str, *, what: str = "the file") -> None:
         raise
 
 
+# --- a folder replaced whole ----------------------------------------------------------------
+
+RENAME_EXCHANGE = 2  # renameat2 flag (Linux ≥ 3.15): swap two paths atomically
+
+
+def new_folder_beside(target: Path) -> Path:
+    """An empty temporary folder next to ``target`` (same file system, so it can be swapped in),
+    named after this process; leftovers of killed processes are removed first. It has the
+    permissions ``target`` has, or for a new folder those the umask gives (not owner-only)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(target)
+    new = target.parent / f".{target.name}.new-{os.getpid()}-{secrets.token_hex(4)}"
+    os.mkdir(new)  # mkdir applies the umask, as for any new folder
+    if target.is_dir():
+        os.chmod(new, stat.S_IMODE(target.stat().st_mode))
+    return new
+
+
+def swap_folder_in(new: Path, target: Path) -> None:
+    """Make the complete folder ``new`` be ``target`` at once, and remove the old ``target``.
+
+    A reader (or a process killed at any moment) sees the old folder or the new one, never a
+    mix: on Linux the two are exchanged in one ``renameat2(RENAME_EXCHANGE)``; elsewhere the old
+    folder is renamed aside first, and a kill between the two renames is repaired by the next
+    call (the old folder is put back before anything else is done).
+    """
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old folder
+        return
+    aside = target.parent / f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+    os.rename(target, aside)
+    os.rename(new, target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically where the system can (Linux); False where it cannot."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EXDEV):
+        return False  # not supported by this kernel or file system
+    raise OSError(error, os.strerror(error), str(b))
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Put back an old folder left aside by a kill between two renames, and remove the new
+    folders that killed processes left behind."""
+    parent, name = target.parent, target.name
+    if not target.exists():
+        aside = sorted(parent.glob(f".{name}.old-*"), key=lambda p: p.stat().st_mtime)
+        if aside:
+            os.rename(aside[-1], target)
+    for leftover in parent.glob(f".{name}.new-*"):
+        match = re.match(rf"^\.{re.escape(name)}\.new-(\d+)-", leftover.name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in parent.glob(f".{name}.old-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    # a folder of this very process is an earlier attempt, abandoned
+    return pid != os.getpid() and process_alive(pid)
+
+
 @contextmanager
 def replacing_folder(target: Path, *, what: str = "the folder") -> Iterator[Path]:
-    """A new empty folder beside ``target`` to write into; when the block ends, it takes
-    ``target``'s place in one step and the old folder is removed. If the block raises, the new
-    folder is removed and ``target`` stays as it was.
-
-    Leftovers of a command killed before it could tidy up (``.<name>.new-PID-…`` and
-    ``.<name>.old-PID-…`` of processes that are gone) are removed first; an old folder left by
-    a kill between the two renames of the fallback is put back.
-    """
+    """:func:`new_folder_beside` and :func:`swap_folder_in` as one block: yields the new folder
+    to write into; when the block ends it takes ``target``'s place at once. If the block raises,
+    the new folder is removed and ``target`` stays as it was."""
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise ReaError(f"cannot write {what}: the path is not a folder", where=str(target))
-    parent = target.parent
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        _tidy_leftovers(target)
-        new = parent / f".{target.name}.new-{os.getpid()}-{secrets.token_hex(4)}"
-        os.mkdir(new)  # with the umask's permissions, as any new folder
-        if target.exists():
-            os.chmod(new, stat.S_IMODE(target.stat().st_mode))
+        new = new_folder_beside(target)
     except OSError as exc:
         raise ReaError(f"cannot write {what}: {exc.strerror or exc}", where=str(target)) from exc
     try:
@@ -127,53 +195,10 @@ def replacing_folder(target: Path, *, what: str = "the folder") -> Iterator[Path
         shutil.rmtree(new, ignore_errors=True)
         raise
     try:
-        if not target.exists():
-            os.rename(new, target)
-        elif _exchange(new, target):
-            shutil.rmtree(new)  # it holds the old set now
-        else:
-            old = parent / f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
-            os.rename(target, old)
-            os.rename(new, target)
-            shutil.rmtree(old)
+        swap_folder_in(new, target)
     except OSError as exc:
         shutil.rmtree(new, ignore_errors=True)
         raise ReaError(f"cannot write {what}: {exc.strerror or exc}", where=str(target)) from exc
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
-    renameat2.argtypes += [ctypes.c_uint]
-    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), str(b))
-
-
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>new|old)-(?P<pid>\d+)-")
-
-
-def _tidy_leftovers(target: Path) -> None:
-    for path in target.parent.glob(f".{target.name}.*-*"):
-        match = _LEFTOVER.match(path.name)
-        if not match or match["name"] != target.name or process_alive(int(match["pid"])):
-            continue
-        if match["kind"] == "old" and not target.exists():
-            os.rename(path, target)  # killed between the fallback's two renames
-        else:
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def process_alive(pid: int) -> bool:
