@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from rea.config import ReviewPaths
+from rea.pipeline import ranking as ranking_pipeline
 from rea.pipeline import screening as screening_pipeline
 from rea.pipeline import serve as pipeline
 from rea.screening import Phase
@@ -501,11 +502,18 @@ def test_progress_shows_counts_agreement_stopping_and_a_recall_curve(
     assert "<td>MS</td><td>6</td><td>3</td><td>3</td>\n      <td>·</td><td>·</td><td>·</td>" in page
     assert "kappa AH–MS: 0.40 (agreement 67% on 3 works both decided)" in page
     assert "Stopping: about" in page
+    assert re.search(r"<li>statistical: (CONTINUE|TOO EARLY) \(", page)
+    assert "stopped by" not in page
     points = re.search(r'<polyline class="curve" points="([^"]+)"', page)
     assert points is not None
     # works 1 (included), 2 (excluded), 3 (conflict: AH's own exclude), 4 (AH's own maybe)
     assert len(points.group(1).split()) == 5 + 1  # the start, four works, the last again
     assert "works screened (4)" in page
+    ranking_pipeline.record_stop(paths, phase=TA, by="JS", rule="judgement", note="enough")
+    page = client(server, "MS").get("/progress").text
+    assert "Screening of this phase was stopped by JS (judgement)" in page
+    # MS's curve: works 1, 2 and 3 (MS's own include); work 4 has only AH's maybe
+    assert "works screened (3)" in page
 
 
 def test_the_browser_queue_follows_the_reviews_ranking_order(tmp_path: Path) -> None:

@@ -234,6 +234,7 @@ class PhaseProgress:
     agreement: tuple[Agreement, ...]
     stopping: StoppingReport
     curve: tuple[tuple[int, int], ...]  # (works screened, includes found), from the start
+    stop: rdb.StopRow | None = None  # the recorded decision to stop screening the phase
 
 
 class WebReview:
@@ -538,6 +539,7 @@ class WebReview:
                     tuple(ps.agreement),
                     stopping,
                     tuple(curve),
+                    rdb.current_stop(store, ps.phase.value),
                 )
             )
         return out
