@@ -168,6 +168,7 @@ class WorkPage:
     full_text: FullText | None = None
     message: str = ""
     last_decided: int | None = None
+    written: bool = False  # the action stored a new row (False: unchanged, or a read)
 
 
 def fulltext_link(paths: ReviewPaths, work_id: int, location: str) -> str:
@@ -309,7 +310,9 @@ class WebReview:
                 slot.context.session.via = "web"
             yield slot.context
 
-    def _page(self, context: ScreenContext, message: str = "") -> WorkPage:
+    def _page(
+        self, context: ScreenContext, message: str = "", result: Recorded | None = None
+    ) -> WorkPage:
         s = context.session
         if isinstance(s, RankedSession):
             s.refresh()
@@ -356,12 +359,12 @@ class WebReview:
                     via="web",
                 )
                 s.advance()
-            return self._page(context, result.message)
+            return self._page(context, result.message, result)
 
     def undo(self, reviewer: str, phase: Phase) -> WorkPage:
         with self._session(reviewer, phase) as context:
             result = context.session.undo()
-            return self._page(context, result.message)
+            return self._page(context, result.message, result)
 
     def skip(self, reviewer: str, phase: Phase, work_id: int) -> WorkPage:
         with self._session(reviewer, phase) as context:
@@ -383,14 +386,14 @@ class WebReview:
                     hint="reload the page to see your queue as it is now",
                 )
             result = s.note(text)
-            return self._page(context, result.message)
+            return self._page(context, result.message, result)
 
     def study_type(self, reviewer: str, work_id: int, study_type: StudyType) -> WorkPage:
         phase = Phase.FULL_TEXT
         with self._session(reviewer, phase) as context:
             self._require_assigned(work_id, phase, reviewer)
             result = context.session.set_study_type(study_type, work_id)
-            return self._page(context, result.message)
+            return self._page(context, result.message, result)
 
     def _require_assigned(self, work_id: int, phase: Phase, reviewer: str) -> None:
         conn = self.store().conn

@@ -138,6 +138,7 @@ def page_json(review: WebReview, page: WorkPage) -> dict[str, Any]:
         "total": page.total,
         "message": page.message,
         "last_decided": page.last_decided,
+        "written": page.written,
         "work": work_json(review, page.work) if page.work else None,
         "full_text": None
         if full is None

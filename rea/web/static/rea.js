@@ -187,8 +187,7 @@
       const workId = page.work.work_id;
       act('POST', base + '/decide', { work_id: workId, decision: decision, reason: reason || '' },
         function (data) {
-          const written = data.message && data.message.indexOf('unchanged') < 0;
-          if (phase === 'full_text' && decision !== 'exclude' && written) {
+          if (phase === 'full_text' && decision !== 'exclude' && data.written) {
             typeFor = workId;
             mode = 'type';
             show('type-menu');
