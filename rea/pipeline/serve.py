@@ -325,7 +325,10 @@ class WebReview:
                 fulltext_link(self.paths, work.work_id, work.location),
                 work.study_type,
             )
-        return WorkPage(s.phase, s.reviewer, work, s.done, s.total, full, message, s.last_decided)
+        written = result is not None and result.row_id is not None
+        return WorkPage(
+            s.phase, s.reviewer, work, s.done, s.total, full, message, s.last_decided, written
+        )
 
     # --- screening ---
 
