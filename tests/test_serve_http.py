@@ -202,7 +202,21 @@ def test_bad_requests_get_a_clear_message_and_change_nothing(
         (ah, "get", "/fulltext/999", None, 404, "no work 999"),
         (ah, "get", "/decisions?phase=nowhere", None, 404, "unknown phase"),
         (ah, "get", "/decisions?decision=perhaps", None, 409, "unknown decision"),
+        (ah, "get", "/screen/nowhere", None, 404, "unknown phase"),
+        (js, "get", "/screen/title_abstract", None, 403, "does not screen at title/abstract"),
+        (ah, "get", "/api/screen/nowhere", None, 404, "unknown phase"),
+        (js, "get", "/api/screen/full_text", None, 403, "does not screen at full text"),
+        (ah, "post", "/api/screen/full_text/undo", {}, 409, "nothing to undo"),
+        (ah, "get", "/login/made-up-token", None, 403, "this link is not valid"),
+        (ah, "post", "/logout", {"csrf": "0" * 64}, 403, "no valid CSRF token"),
     ]  # fmt: skip
+    # every route that takes input is among the cases (the others: home, progress, static …)
+    routes = server.app.url_map.bind("127.0.0.1")
+    covered = {routes.match(path.split("?")[0], method.upper())[0] for _, method, path, *_ in cases}
+    takes_input = {r.endpoint for r in server.app.url_map.iter_rules() if r.arguments}
+    takes_input |= {r.endpoint for r in server.app.url_map.iter_rules() if "POST" in r.methods}
+    takes_input |= {"decisions"}  # its query string
+    assert takes_input - {"static"} <= covered
     ah.get("/api/screen/title_abstract?fresh=1")  # work 1 on AH's screen
     before = audit(paths)
     for who, method, path, body, status, message in cases:
