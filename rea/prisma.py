@@ -3,9 +3,11 @@
 Each box is a set of works (or records), so a box that does not add up names the works
 involved. One flow per search stage, plus the total.
 
-Counting rules (also stated in the report):
+Counting rules (also stated in docs/prisma.md and the report):
 
-* **Records identified** are rows of ``records``: one per record a source returned, per stage.
+* **Records identified** are the review's *current* records (the store's ``current_records``:
+  every import, and of each stage x source only its current search run); records of a
+  superseded run stay stored, are listed as superseded, and are never counted.
 * A **work** (one unique report after deduplication) is in a flow's *database* branch when any
   database record of that flow is linked to it; otherwise, when a record from another method
   (websites, organisations, citation searching) is, it is in the *other methods* branch.
@@ -13,21 +15,22 @@ Counting rules (also stated in the report):
 * **Screening decisions are per work**, not per stage: a work that both stages found carries
   the same decisions in both stage flows. In the **total** flow each work counts once: records
   are summed over stages, and each work goes once into every later box.
-* The **final** decision of a work in a phase is the latest resolution if there is one;
-  otherwise the reviewers' current decisions (a reviewer's latest, an ``undo`` withdrawing it)
-  when at least ``required_reviewers`` of them agree on include or exclude and none disagrees.
-* Title/abstract include → report **sought**; latest retrieval ``not_retrieved`` → **not
-  retrieved**; the rest are **assessed**; full-text include → **included**, exclude → excluded
-  with its reason (the resolution's, else the reason most reviewers gave).
+* The **final decision** of a work in a phase is :func:`rea.screening_vocab.outcome` (the one
+  rule screening uses too), over the store's tally of its standing decisions. A work without a
+  final decision (pending, or in conflict) is **awaiting a decision**: it has a box of its own,
+  and the counts are *interim* until no work awaits one (``final=True`` refuses them).
+* Title/abstract include → report **sought** (in both branches); latest retrieval
+  ``not_retrieved`` → **not retrieved**; the rest are **assessed**; full-text include →
+  **included**, exclude → excluded with its reason. A work's full-text decisions and retrieval
+  entries are read only while it is sought (a work no longer included at title/abstract keeps
+  them in the store, uncounted).
 * A work never screened at title/abstract because screening was stopped (a stopping decision
   recorded with `rea screen stop`) counts as **excluded by automation**: it is in "records
   excluded", and the diagram says how many of those were never screened.
-* The other-methods branch has no screening boxes (PRISMA 2020): its works that were sought
-  are those with a title/abstract include, a retrieval entry or a full-text decision; the
-  others are counted as ``not_sought`` in the JSON and not drawn.
-* rea links each report to one work and does not group reports into studies, so studies
-  included = reports included. Nothing is removed by automation or for other reasons before
-  screening unless the store says so (both are 0 today).
+* The other-methods branch has no screening boxes (PRISMA 2020): its works that were sought are
+  those included at title/abstract; those excluded there are ``not_sought`` in the JSON.
+* **Studies and reports**: each included work is a report; reports that a reviewer linked to one
+  study (`rea study link`) count as one study.
 """
 
 from __future__ import annotations
@@ -36,30 +39,40 @@ import csv
 import io
 import json
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from rea.errors import PrismaInconsistency
+from rea.errors import NotFound, PrismaInconsistency
+from rea.screening_vocab import (
+    Agreement,
+    Outcome,
+    Phase,
+    Rules,
+    Status,
+    StudyType,
+    agreement,
+    outcome,
+)
 from rea.store import Store
 from rea.store.prisma import (
-    DecisionRow,
     RecordRow,
-    ResolutionRow,
-    decision_rows,
-    latest_resolutions,
+    SearchState,
+    current_study_links,
     latest_retrieval,
     latest_study_types,
     record_rows,
+    search_states,
     stopped_unscreened,
 )
+from rea.store.screening import standing_votes, tallies
 
-TITLE_ABSTRACT = "title_abstract"
-FULL_TEXT = "full_text"
+TITLE_ABSTRACT = Phase.TITLE_ABSTRACT.value
+FULL_TEXT = Phase.FULL_TEXT.value
 TOTAL = "total"
-STUDY_TYPES = ("review", "primary", "grey")
+STUDY_TYPES = tuple(t.value for t in StudyType)
 NO_REASON = "no reason given"
 
 #: How sources are named in diagrams and in the PRISMA2020 CSV.
@@ -113,7 +126,13 @@ class Flow:
     new_studies: int
     new_reports: int
     included_by_type: dict[str, int]
+    # works awaiting a final decision (pending or in conflict): the counts are interim
+    awaiting_screening: int = 0  # databases branch, at title/abstract
+    reports_awaiting: int = 0  # databases branch, assessed without a final full-text decision
+    other_awaiting: int = 0  # other methods, not yet decided whether to seek (title/abstract)
+    other_reports_awaiting: int = 0  # other methods, assessed without a final decision
     works: dict[str, list[int]] = field(default_factory=dict)
+    studies: dict[int, list[int]] = field(default_factory=dict)  # study → its included reports
 
     @property
     def database_total(self) -> int:
@@ -123,15 +142,29 @@ class Flow:
     def other_total(self) -> int:
         return sum(self.other_records.values())
 
+    @property
+    def awaiting_total(self) -> int:
+        return (
+            self.awaiting_screening
+            + self.reports_awaiting
+            + self.other_awaiting
+            + self.other_reports_awaiting
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
+            "interim": self.awaiting_total > 0,
             "identification": {
                 "databases": dict(self.database_records),
                 "databases_total": self.database_total,
                 "other_methods": dict(self.other_records),
                 "other_methods_total": self.other_total,
                 "duplicates": self.duplicates,
+                # other-method records of a work found already (by a database, or by another
+                # method record): in `rea dedup`'s duplicates figure, not in this box
+                "other_method_repeats": self.other_total
+                - len(self.works.get("other_identified", ())),
                 "excluded_automatic": self.excluded_automatic,
                 "excluded_other": self.excluded_other,
             },
@@ -139,47 +172,34 @@ class Flow:
                 "records_screened": self.records_screened,
                 "records_excluded": self.records_excluded,
                 "records_excluded_automation": self.records_excluded_automation,
+                "awaiting_screening": self.awaiting_screening,
                 "reports_sought": self.reports_sought,
                 "reports_not_retrieved": self.reports_not_retrieved,
                 "reports_assessed": self.reports_assessed,
                 "reports_excluded": dict(self.reports_excluded),
                 "reports_excluded_total": sum(self.reports_excluded.values()),
+                "reports_awaiting": self.reports_awaiting,
             },
             "other_methods": {
+                "identified_works": self.other_not_sought + self.other_awaiting + self.other_sought,
                 "not_sought": self.other_not_sought,
+                "awaiting": self.other_awaiting,
                 "reports_sought": self.other_sought,
                 "reports_not_retrieved": self.other_not_retrieved,
                 "reports_assessed": self.other_assessed,
                 "reports_excluded": dict(self.other_excluded),
                 "reports_excluded_total": sum(self.other_excluded.values()),
+                "reports_awaiting": self.other_reports_awaiting,
             },
             "included": {
                 "studies": self.new_studies,
                 "reports": self.new_reports,
                 "by_type": dict(self.included_by_type),
+                "studies_with_several_reports": {
+                    str(k): list(v) for k, v in self.studies.items() if len(v) > 1
+                },
             },
             "works": {k: list(v) for k, v in self.works.items()},
-        }
-
-
-@dataclass(frozen=True)
-class Agreement:
-    """Agreement between two reviewers on one phase (Cohen's kappa on include/exclude)."""
-
-    phase: str
-    reviewers: tuple[str, str]
-    n: int
-    agreed: int
-    kappa: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "phase": self.phase,
-            "reviewers": list(self.reviewers),
-            "n": self.n,
-            "agreed": self.agreed,
-            "percent_agreement": round(100 * self.agreed / self.n, 1) if self.n else None,
-            "kappa": None if self.kappa is None else round(self.kappa, 3),
         }
 
 
@@ -189,16 +209,24 @@ class PrismaCounts:
     total: Flow
     agreement: tuple[Agreement, ...]
     rule: str
+    searches: tuple[SearchState, ...] = ()  # every search run's state: current or superseded
 
     def flows(self) -> tuple[Flow, ...]:
         return (*self.stages, self.total)
+
+    @property
+    def interim(self) -> bool:
+        """Whether any work still awaits a decision (the total says for every stage)."""
+        return self.total.awaiting_total > 0 or any(f.awaiting_total for f in self.stages)
+
+    @property
+    def superseded(self) -> tuple[SearchState, ...]:
+        return tuple(s for s in self.searches if s.state != "current")
 
     def flow(self, label: str) -> Flow:
         for candidate in self.flows():
             if candidate.label == label:
                 return candidate
-        from rea.errors import NotFound
-
         raise NotFound(
             f"no flow {label!r}", hint=f"one of: {', '.join(f.label for f in self.flows())}"
         )
@@ -206,9 +234,11 @@ class PrismaCounts:
     def as_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
+            "interim": self.interim,
             "stages": [f.as_dict() for f in self.stages],
             "total": self.total.as_dict(),
             "agreement": [a.as_dict() for a in self.agreement],
+            "searches": [s.as_dict() for s in self.searches],
         }
 
     def to_json(self) -> str:
@@ -220,96 +250,6 @@ TOTAL_RULE = (
     "that both stages found goes once into every later box. A work is in the databases branch "
     "when any database found it, otherwise in the other-methods branch."
 )
-
-
-# --- the screening state of each work -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    decision: str | None  # 'include', 'exclude', or None while undecided
-    reason: str
-
-
-def _current_votes(rows: Iterable[DecisionRow]) -> dict[tuple[int, str], dict[str, DecisionRow]]:
-    """Each reviewer's current decision per (work, phase); ``undo`` withdraws the latest."""
-    history: dict[tuple[int, str, str], list[DecisionRow]] = defaultdict(list)
-    for row in rows:
-        key = (row.work_id, row.phase, row.reviewer)
-        if row.decision == "undo":
-            if history[key]:
-                history[key].pop()
-        else:
-            history[key].append(row)
-    votes: dict[tuple[int, str], dict[str, DecisionRow]] = defaultdict(dict)
-    for (work_id, phase, reviewer), stack in history.items():
-        if stack:
-            votes[(work_id, phase)][reviewer] = stack[-1]
-    return votes
-
-
-def final_outcomes(
-    decisions: Sequence[DecisionRow],
-    resolutions: Sequence[ResolutionRow],
-    *,
-    required_reviewers: int = 2,
-) -> dict[tuple[int, str], Outcome]:
-    """The final decision of each (work, phase) that has any decision or resolution."""
-    outcomes: dict[tuple[int, str], Outcome] = {}
-    for (work_id, phase), by_reviewer in _current_votes(decisions).items():
-        kinds = {v.decision for v in by_reviewer.values()}
-        agreed = len(kinds) == 1 and kinds <= {"include", "exclude"}
-        if agreed and len(by_reviewer) >= required_reviewers:
-            decision = kinds.pop()
-            reasons = Counter(v.reason for v in by_reviewer.values() if v.reason)
-            reason = (
-                sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if reasons else ""
-            )
-            outcomes[(work_id, phase)] = Outcome(decision, reason)
-            continue
-        outcomes[(work_id, phase)] = Outcome(None, "")
-    for res in resolutions:
-        outcomes[(res.work_id, res.phase)] = Outcome(res.decision, res.reason)
-    return outcomes
-
-
-def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
-    """Cohen's kappa of two raters' include/exclude labels; None when undefined."""
-    n = len(pairs)
-    if n == 0:
-        return None
-    observed = sum(1 for a, b in pairs if a == b) / n
-    labels = {x for pair in pairs for x in pair}
-    expected = sum(
-        (sum(1 for a, _ in pairs if a == lab) / n) * (sum(1 for _, b in pairs if b == lab) / n)
-        for lab in labels
-    )
-    if expected == 1:
-        return None
-    return (observed - expected) / (1 - expected)
-
-
-def agreement(decisions: Sequence[DecisionRow]) -> tuple[Agreement, ...]:
-    """Kappa per phase between the two reviewers who decided most works in that phase."""
-    out = []
-    votes = _current_votes(decisions)
-    for phase in (TITLE_ABSTRACT, FULL_TEXT):
-        counts: Counter[str] = Counter()
-        for (_, p), by_reviewer in votes.items():
-            if p == phase:
-                counts.update(by_reviewer.keys())
-        if len(counts) < 2:
-            continue
-        first, second = sorted(r for r, _ in counts.most_common(2))
-        pairs = []
-        for (_, p), by_reviewer in sorted(votes.items()):
-            if p == phase and first in by_reviewer and second in by_reviewer:
-                a, b = by_reviewer[first].decision, by_reviewer[second].decision
-                if {a, b} <= {"include", "exclude", "maybe"}:
-                    pairs.append((a, b))
-        agreed = sum(1 for a, b in pairs if a == b)
-        out.append(Agreement(phase, (first, second), len(pairs), agreed, cohen_kappa(pairs)))
-    return tuple(out)
 
 
 # --- counting ---------------------------------------------------------------------------------
@@ -324,21 +264,33 @@ def _fail(
     return PrismaInconsistency(f"{what} ({len(ids)} {noun}: {shown})", where=box, hint=hint)
 
 
-def _reason_counts(
-    works: Iterable[int], outcomes: Mapping[tuple[int, str], Outcome]
-) -> dict[str, int]:
-    counts: Counter[str] = Counter(outcomes[(w, FULL_TEXT)].reason or NO_REASON for w in works)
+@dataclass(frozen=True)
+class _State:
+    """What the boxes read besides the records: final outcomes, retrieval, types, studies."""
+
+    outcomes: Mapping[tuple[int, str], Outcome]
+    retrieval: Mapping[int, str]
+    study_types: Mapping[int, str]
+    study_of: Mapping[int, int]  # work → the work that stands for its study (linked reports)
+    stopped: Set[int]
+    reason_labels: Mapping[str, str]
+
+    def status(self, work: int, phase: str) -> Status | None:
+        found = self.outcomes.get((work, phase))
+        return found.status if found else None
+
+    def reason(self, work: int) -> str:
+        found = self.outcomes.get((work, FULL_TEXT))
+        code = found.reason if found else ""
+        return self.reason_labels.get(code, code) or NO_REASON
+
+
+def _reason_counts(works: Iterable[int], state: _State) -> dict[str, int]:
+    counts: Counter[str] = Counter(state.reason(w) for w in works)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _flow(
-    label: str,
-    records: Sequence[RecordRow],
-    outcomes: Mapping[tuple[int, str], Outcome],
-    retrieval: Mapping[int, str],
-    study_types: Mapping[int, str],
-    stopped: Set[int] = frozenset(),
-) -> Flow:
+def _flow(label: str, records: Sequence[RecordRow], state: _State, *, final: bool) -> Flow:
     unlinked = [r.record_id for r in records if r.work_id is None]
     if unlinked:
         raise PrismaInconsistency(
@@ -355,53 +307,42 @@ def _flow(
     } - db_works
     duplicates = sum(db_records.values()) - len(db_works)
 
-    def final(work: int, phase: str) -> str | None:
-        outcome = outcomes.get((work, phase))
-        return outcome.decision if outcome else None
+    def title_abstract(works: set[int], status: Status) -> set[int]:
+        return {w for w in works if state.status(w, TITLE_ABSTRACT) is status}
 
-    def has_full_text(work: int) -> bool:
-        return (work, FULL_TEXT) in outcomes
-
-    # databases: screened → excluded | sought
+    # databases: screened → excluded | sought | awaiting a decision
     screened = set(db_works)
-    sought = {w for w in screened if final(w, TITLE_ABSTRACT) == "include"}
-    by_people = {w for w in screened if final(w, TITLE_ABSTRACT) == "exclude"}
+    sought = title_abstract(screened, Status.INCLUDED)
+    by_people = title_abstract(screened, Status.EXCLUDED)
     # works never screened because screening was stopped (a recorded stopping decision)
-    by_automation = {w for w in screened & stopped if final(w, TITLE_ABSTRACT) is None}
+    by_automation = {w for w in screened & state.stopped if state.status(w, TITLE_ABSTRACT) is None}
     excluded = by_people | by_automation
-    undecided = screened - excluded - sought
-    if undecided:
+    awaiting = screened - excluded - sought
+    if final and awaiting:
         raise _fail(
             "records_screened",
             "works without a final title/abstract decision (unscreened, or reviewers disagree)",
-            undecided,
+            awaiting,
             "finish screening and resolve conflicts: `rea conflicts`, `rea resolve`",
-        )
-    contradicted = {w for w in excluded if has_full_text(w) or w in retrieval}
-    if contradicted:
-        raise _fail(
-            "records_excluded",
-            "works excluded at title/abstract that have full-text decisions or retrieval entries",
-            contradicted,
         )
 
     def full_text_boxes(
         branch: str, sought_works: set[int]
-    ) -> tuple[set[int], set[int], set[int], set[int]]:
-        not_retrieved = {w for w in sought_works if retrieval.get(w) == "not_retrieved"}
+    ) -> tuple[set[int], set[int], set[int], set[int], set[int]]:
+        not_retrieved = {w for w in sought_works if state.retrieval.get(w) == "not_retrieved"}
         assessed = sought_works - not_retrieved
-        bad = {w for w in not_retrieved if final(w, FULL_TEXT) is not None}
+        bad = {w for w in not_retrieved if state.status(w, FULL_TEXT) in FINAL}
         if bad:
             raise _fail(
                 f"{branch}_notretrieved_reports",
-                "works recorded as not retrieved that have a full-text decision",
+                "works recorded as not retrieved that have a final full-text decision",
                 bad,
-                "record the retrieval again (`retrieved`) or withdraw the decision",
+                "record the retrieval again (`retrieved`) or withdraw the decisions",
             )
-        ft_excluded = {w for w in assessed if final(w, FULL_TEXT) == "exclude"}
-        included = {w for w in assessed if final(w, FULL_TEXT) == "include"}
+        ft_excluded = {w for w in assessed if state.status(w, FULL_TEXT) is Status.EXCLUDED}
+        included = {w for w in assessed if state.status(w, FULL_TEXT) is Status.INCLUDED}
         pending = assessed - ft_excluded - included
-        if pending:
+        if final and pending:
             raise _fail(
                 f"{branch}_assessed",
                 "reports sought and not recorded as not retrieved, without a final full-text "
@@ -409,27 +350,34 @@ def _flow(
                 pending,
                 "screen them at full text, or record them as not retrieved",
             )
-        return not_retrieved, assessed, ft_excluded, included
+        return not_retrieved, assessed, ft_excluded, included, pending
 
-    not_retrieved, assessed, ft_excluded, included = full_text_boxes("dbr", sought)
+    not_retrieved, assessed, ft_excluded, included, reports_awaiting = full_text_boxes(
+        "dbr", sought
+    )
 
-    # other methods: no screening boxes; sought = any step beyond identification
-    other_sought = {
-        w
-        for w in other_works
-        if final(w, TITLE_ABSTRACT) == "include" or w in retrieval or has_full_text(w)
-    }
-    other_excluded_ta = {w for w in other_sought if final(w, TITLE_ABSTRACT) == "exclude"}
-    if other_excluded_ta:
+    # other methods: no screening boxes; sought = included at title/abstract
+    other_sought = title_abstract(other_works, Status.INCLUDED)
+    other_not_sought = title_abstract(other_works, Status.EXCLUDED)
+    other_awaiting = other_works - other_sought - other_not_sought
+    if final and other_awaiting:
         raise _fail(
             "other_sought_reports",
-            "works excluded at title/abstract that have full-text decisions or retrieval entries",
-            other_excluded_ta,
+            "works found by other methods without a final title/abstract decision",
+            other_awaiting,
+            "screen them at title/abstract and resolve conflicts",
         )
-    o_not_retrieved, o_assessed, o_excluded, o_included = full_text_boxes("other", other_sought)
+    o_not_retrieved, o_assessed, o_excluded, o_included, o_awaiting = full_text_boxes(
+        "other", other_sought
+    )
 
     all_included = included | o_included
-    by_type: Counter[str] = Counter(study_types.get(w, "unclassified") for w in all_included)
+    studies: dict[int, list[int]] = {}
+    for w in sorted(all_included):
+        studies.setdefault(state.study_of.get(w, w), []).append(w)
+    by_type: Counter[str] = Counter(
+        state.study_types.get(reports[0], "unclassified") for reports in studies.values()
+    )
     types = {t: by_type.get(t, 0) for t in STUDY_TYPES}
     if by_type.get("unclassified"):
         types["unclassified"] = by_type["unclassified"]
@@ -447,31 +395,46 @@ def _flow(
         reports_sought=len(sought),
         reports_not_retrieved=len(not_retrieved),
         reports_assessed=len(assessed),
-        reports_excluded=_reason_counts(ft_excluded, outcomes),
-        other_not_sought=len(other_works - other_sought),
+        reports_excluded=_reason_counts(ft_excluded, state),
+        other_not_sought=len(other_not_sought),
         other_sought=len(other_sought),
         other_not_retrieved=len(o_not_retrieved),
         other_assessed=len(o_assessed),
-        other_excluded=_reason_counts(o_excluded, outcomes),
-        new_studies=len(all_included),
+        other_excluded=_reason_counts(o_excluded, state),
+        new_studies=len(studies),
         new_reports=len(all_included),
         included_by_type=types,
+        awaiting_screening=len(awaiting),
+        reports_awaiting=len(reports_awaiting),
+        other_awaiting=len(other_awaiting),
+        other_reports_awaiting=len(o_awaiting),
         works={
             "records_screened": sorted(screened),
             "records_excluded": sorted(excluded),
             "records_excluded_automation": sorted(by_automation),
+            "awaiting_screening": sorted(awaiting),
             "reports_sought": sorted(sought),
             "reports_not_retrieved": sorted(not_retrieved),
             "reports_assessed": sorted(assessed),
             "reports_excluded": sorted(ft_excluded),
+            "reports_awaiting": sorted(reports_awaiting),
+            "other_identified": sorted(other_works),
+            "other_not_sought": sorted(other_not_sought),
+            "other_awaiting": sorted(other_awaiting),
             "other_sought": sorted(other_sought),
             "other_not_retrieved": sorted(o_not_retrieved),
+            "other_assessed": sorted(o_assessed),
             "other_excluded": sorted(o_excluded),
+            "other_reports_awaiting": sorted(o_awaiting),
             "included": sorted(all_included),
         },
+        studies=studies,
     )
     check(flow)
     return flow
+
+
+FINAL = (Status.INCLUDED, Status.EXCLUDED)
 
 
 def check(flow: Flow) -> None:
@@ -491,11 +454,12 @@ def check(flow: Flow) -> None:
     )
     equal(
         "dbr_sought_reports",
-        flow.records_screened - flow.records_excluded,
+        flow.records_screened - flow.records_excluded - flow.awaiting_screening,
         flow.reports_sought,
-        "screened − excluded ≠ sought",
+        "screened − excluded − awaiting ≠ sought",
         set(w.get("records_screened", ()))
         ^ set(w.get("records_excluded", ()))
+        ^ set(w.get("awaiting_screening", ()))
         ^ set(w.get("reports_sought", ())),
     )
     equal(
@@ -504,6 +468,13 @@ def check(flow: Flow) -> None:
         flow.reports_assessed,
         "sought − not retrieved ≠ assessed",
         w.get("reports_assessed", ()),
+    )
+    equal(
+        "other_sought_reports",
+        len(w.get("other_identified", ())) - flow.other_not_sought - flow.other_awaiting,
+        flow.other_sought,
+        "identified − not sought − awaiting ≠ sought (other methods)",
+        w.get("other_sought", ()),
     )
     equal(
         "other_assessed",
@@ -515,78 +486,111 @@ def check(flow: Flow) -> None:
     included = (
         flow.reports_assessed
         - sum(flow.reports_excluded.values())
+        - flow.reports_awaiting
         + flow.other_assessed
         - sum(flow.other_excluded.values())
+        - flow.other_reports_awaiting
     )
     equal(
-        "new_studies",
+        "new_reports",
         included,
-        flow.new_studies,
-        "assessed − excluded ≠ included",
+        flow.new_reports,
+        "assessed − excluded − awaiting ≠ reports included",
         w.get("included", ()),
     )
     equal(
         "new_studies",
         sum(flow.included_by_type.values()),
         flow.new_studies,
-        "included by type ≠ included",
+        "included by type ≠ studies included",
         w.get("included", ()),
     )
+    if flow.studies:
+        equal(
+            "new_studies",
+            len(flow.studies),
+            flow.new_studies,
+            "studies ≠ studies included",
+            w.get("included", ()),
+        )
     if flow.new_reports < flow.new_studies:
         raise _fail("new_reports", "fewer reports than studies", w.get("included", ()))
+
+
+def final_outcomes(store: Store, rules: Rules) -> dict[tuple[int, str], Outcome]:
+    """The final status of every assigned work in each phase, by the one rule."""
+    found: dict[tuple[int, str], Outcome] = {}
+    for phase in Phase:
+        for tally in tallies(store.conn, phase.value):
+            found[(tally.work_id, phase.value)] = outcome(tally, phase, rules)
+    return found
 
 
 def compute(
     store: Store,
     *,
     stages: Sequence[str] | None = None,
-    required_reviewers: int = 2,
-    outcomes: Mapping[tuple[int, str], Outcome] | None = None,
+    rules: Rules | None = None,
     reason_labels: Mapping[str, str] | None = None,
+    final: bool = False,
 ) -> PrismaCounts:
     """Every flow (one per stage, in ``stages`` order, plus the total), checked.
 
-    ``outcomes`` are the final decisions per (work, phase) as the screening rules of the review
-    decide them; without them, :func:`final_outcomes` applies the rule in this module's
-    docstring. ``reason_labels`` turns exclusion reason codes into the words the diagram shows.
+    ``rules`` are the review's screening settings the final-decision rule reads (default: those
+    of a screening.toml that sets nothing); ``reason_labels`` turn exclusion reason codes into
+    the words the diagram shows. With ``final`` a work awaiting a decision is an error naming
+    it; without, it is counted in an "awaiting decision" box (the counts are interim).
     """
     records = record_rows(store)
-    if outcomes is None:
-        outcomes = final_outcomes(
-            decision_rows(store), latest_resolutions(store), required_reviewers=required_reviewers
-        )
-    if reason_labels:
-        labels = reason_labels
-        outcomes = {
-            key: Outcome(o.decision, labels.get(o.reason, o.reason)) for key, o in outcomes.items()
-        }
-    retrieval = latest_retrieval(store)
-    types = latest_study_types(store)
-    stopped = stopped_unscreened(store, TITLE_ABSTRACT)
+    outcomes = final_outcomes(store, rules or Rules())
+    state = _State(
+        outcomes=outcomes,
+        retrieval=latest_retrieval(store),
+        study_types=latest_study_types(store),
+        study_of=current_study_links(store),
+        stopped=stopped_unscreened(store, TITLE_ABSTRACT),
+        reason_labels=reason_labels or {},
+    )
     found = sorted({r.stage for r in records})
     order = list(stages) if stages else found
     order += [s for s in found if s not in order]
     flows = tuple(
-        _flow(stage, [r for r in records if r.stage == stage], outcomes, retrieval, types, stopped)
+        _flow(stage, [r for r in records if r.stage == stage], state, final=final)
         for stage in order
     )
-    total = _total(records, outcomes, retrieval, types, stopped)
+    total = _total(records, state, final=final)
     return PrismaCounts(
-        stages=flows, total=total, agreement=agreement(decision_rows(store)), rule=TOTAL_RULE
+        stages=flows,
+        total=total,
+        agreement=_agreement(store, total, outcomes),
+        rule=TOTAL_RULE,
+        searches=tuple(search_states(store)),
     )
 
 
-def _total(
-    records: Sequence[RecordRow],
-    outcomes: Mapping[tuple[int, str], Outcome],
-    retrieval: Mapping[int, str],
-    types: Mapping[int, str],
-    stopped: Set[int],
-) -> Flow:
+def _agreement(
+    store: Store, total: Flow, outcomes: Mapping[tuple[int, str], Outcome]
+) -> tuple[Agreement, ...]:
+    """The one agreement rule over each phase's works: every current work at title/abstract,
+    the works finally included there at full text (as screening counts them)."""
+    current = set(total.works["records_screened"]) | set(total.works["other_identified"])
+    included = {
+        w
+        for w in current
+        if (o := outcomes.get((w, TITLE_ABSTRACT))) and o.status is Status.INCLUDED
+    }
+    members = {Phase.TITLE_ABSTRACT: current, Phase.FULL_TEXT: included}
+    found: list[Agreement] = []
+    for phase in Phase:
+        found += agreement(phase, standing_votes(store, phase.value), members[phase])
+    return tuple(found)
+
+
+def _total(records: Sequence[RecordRow], state: _State, *, final: bool) -> Flow:
     # a work that any database found (in any stage) is in the databases branch of the total
     db_works = {r.work_id for r in records if r.kind == "database"}
     relabelled = [r for r in records if r.kind == "database" or r.work_id not in db_works]
-    flow = _flow(TOTAL, relabelled, outcomes, retrieval, types, stopped)
+    flow = _flow(TOTAL, relabelled, state, final=final)
     # other-method records of works the databases found are still records identified
     other_records: Counter[str] = Counter(r.source for r in records if r.kind != "database")
     return Flow(**{**flow.__dict__, "other_records": dict(sorted(other_records.items()))})

@@ -43,6 +43,11 @@ class Builder:
             " VALUES ('run-1', :at, :at, '0.1.0', 'runs/run-1')",
             {"at": AT},
         )
+        self.store.conn.execute(
+            "INSERT OR IGNORE INTO run_searches (run_id, stage, source, query, fetched_count,"
+            " manifest, finished_at) VALUES ('run-1', :stage, :source, '', 0, '', :at)",
+            {"stage": stage, "source": source, "at": AT},
+        )
         record = Record(
             provenance=Provenance(source=source, stage=stage, run_id="run-1", kind=kind),
             title=title or f"Work {work} as {source} found it",
@@ -58,7 +63,23 @@ class Builder:
                 link_record(conn, record_id, work_id, rule="human")
         return record_id
 
+    def assign(self, work: str, phase: str, reviewers: tuple[str, ...] = ("AH", "MS")) -> None:
+        """Assign the work in the phase (as screening.toml's hash would: both reviewers)."""
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO assignments (work_id, phase, reviewer, assigned_at, how)"
+                " VALUES (:w, :p, :r, :at, 'hash')",
+                [{"w": self.works[work], "p": phase, "r": r, "at": AT} for r in reviewers],
+            )
+
     def decide(self, work: str, phase: str, reviewer: str, decision: str, reason: str = "") -> None:
+        """A reviewer's decision; a work nobody was assigned yet goes to both reviewers."""
+        exists = self.store.conn.execute(
+            "SELECT 1 FROM assignments WHERE work_id = :w AND phase = :p",
+            {"w": self.works[work], "p": phase},
+        ).fetchone()
+        if not exists:
+            self.assign(work, phase)
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO decisions (work_id, phase, reviewer, decision, reason, decided_at)"

@@ -62,7 +62,8 @@ def work_title(n: int) -> str:
 
 def review_folder(root: Path, name: str, screening_toml: str) -> ReviewPaths:
     """``root/searches/name`` with ``screening_toml``, the reference review's strategy (its terms
-    are highlighted on the screen) and a store holding one search run, ``run-1``, no records."""
+    are highlighted on the screen) and a store holding one finished search run, ``run-1``, of
+    PubMed, Scopus and Web of Science in both stages, no records yet."""
     folder = root / "searches" / name
     folder.mkdir(parents=True)
     strategy = REPO / "searches" / "pcn-rea" / "strategy.toml"
@@ -74,6 +75,16 @@ def review_folder(root: Path, name: str, screening_toml: str) -> ReviewPaths:
             "INSERT INTO runs (run_id, started_at, finished_at, rea_version, path)"
             " VALUES ('run-1', '2026-01-01T00:00:00+00:00', '2026-01-01T00:01:00+00:00',"
             " 'test', 'runs/run-1')"
+        )
+        conn.executemany(
+            "INSERT INTO run_searches (run_id, stage, source, query, fetched_count, manifest,"
+            " finished_at) VALUES ('run-1', :stage, :source, '', 0, '',"
+            " '2026-01-01T00:01:00+00:00')",
+            [
+                {"stage": stage, "source": source}
+                for stage in ("1998-2012-reviews", "2013-2018-all", "all")
+                for source in ("pubmed", "scopus", "wos")
+            ],
         )
     return paths
 

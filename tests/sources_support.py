@@ -4,7 +4,6 @@ a review folder, and a runner for search subprocesses."""
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,10 +155,17 @@ OTHER_STAGE = "1998-2012-reviews"
 
 
 def make_review(tmp: Path, name: str = "pcn-rea") -> ReviewPaths:
-    """A review folder with the reference review's strategy."""
+    """A review folder with the reference review's strategy, whose [sources] also list the
+    export sources the import tests use (db, embase; nhs-england and hw as other methods)."""
     root = tmp / "searches" / name
     root.mkdir(parents=True)
-    shutil.copyfile(STRATEGY, root / "strategy.toml")
+    text = STRATEGY.read_text(encoding="utf-8")
+    text = text.replace(
+        'import = ["wos", "ovid"]', 'import = ["wos", "ovid", "db", "embase", "pubmed-file"]'
+    )
+    text = text.replace('"citation_searching"]', '"citation_searching", "nhs-england", "hw"]')
+    assert '"embase"' in text and '"hw"' in text, "the shipped strategy's [sources] changed"
+    (root / "strategy.toml").write_text(text, encoding="utf-8")
     return ReviewPaths(root)
 
 

@@ -119,7 +119,7 @@ LAYERS: list[set[str]] = [
     {"pipeline"},
     {"report", "screening", "prisma", "dedup", "sources", "ranking"},
     {"store"},
-    {"records", "query", "config", "files"},
+    {"records", "query", "config", "files", "screening_vocab"},
     {"errors"},
 ]
 
@@ -170,3 +170,22 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> N
     with pytest.raises(ReaError, match="cannot write the export") as caught:
         write_text_atomic(target / "inside.csv", "x", what="the export")  # a file as folder
     assert str(target / "inside.csv") in caught.value.message()
+
+
+#: The screening vocabulary and its two rules: defined once, in rea/screening_vocab.py.
+ONE_ROOM = {"Phase", "Decision", "Status", "Retrieval", "StudyType", "Role", "Tally", "Outcome"}
+ONE_ROOM |= {"outcome", "unresolved_outcome", "cohen_kappa", "agreement", "Agreement"}
+
+
+def test_the_screening_words_and_rules_live_in_one_room() -> None:
+    copies = []
+    for path in sorted((REPO / "rea").rglob("*.py")):
+        if path.name == "screening_vocab.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef | ast.FunctionDef) and node.name in ONE_ROOM:
+                copies.append(f"{path.relative_to(REPO)}: {node.name}")
+    assert copies == []
+    sql = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "rea" / "store").glob("*.py"))
+    # the store counts (tallies); it does not decide: no final status is computed in SQL
+    assert "'conflict'" not in sql and "'included'" not in sql

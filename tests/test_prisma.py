@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from rea.errors import PrismaInconsistency
-from rea.prisma import check, cohen_kappa, compute, template_rows, to_template_csv
+from rea.prisma import check, compute, template_rows, to_template_csv
+from rea.records import SourceKind
+from rea.screening_vocab import cohen_kappa
 from tests.prisma_support import STAGE_A, STAGE_B, Builder, known_store
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "prisma" / "PRISMA2020_template.csv"
@@ -78,7 +80,7 @@ def test_json_carries_the_works_of_each_box(built: Builder) -> None:
 def test_agreement_is_cohens_kappa(built: Builder) -> None:
     agreement = {a.phase: a for a in compute(built.store).agreement}
     ta = agreement["title_abstract"]
-    assert ta.reviewers == ("AH", "MS")
+    assert (ta.a, ta.b) == ("AH", "MS")
     assert (ta.n, ta.agreed) == (8, 7)  # w4 disagrees; w7's MS include was undone
     assert ta.kappa == pytest.approx(
         cohen_kappa(
@@ -102,23 +104,32 @@ def test_unresolved_conflict_names_records_screened_and_the_work(built: Builder)
     built.decide("w9", "title_abstract", "AH", "include")
     built.decide("w9", "title_abstract", "MS", "exclude")
     with pytest.raises(PrismaInconsistency, match="records_screened") as info:
-        compute(built.store)
+        compute(built.store, final=True)
     assert f"(1 work: {built.works['w9']})" in info.value.what
+    interim = compute(built.store)  # mid-review: an "awaiting decision" box, not an error
+    assert interim.interim and interim.total.awaiting_screening == 1
+    assert interim.total.works["awaiting_screening"] == [built.works["w9"]]
+    assert interim.total.records_screened == 7
 
 
-def test_single_reviewer_is_not_final(built: Builder) -> None:
+def test_a_reviewer_still_to_decide_keeps_the_work_pending(built: Builder) -> None:
     built.record("w9", "scopus", STAGE_B)
-    built.decide("w9", "title_abstract", "AH", "exclude")
+    built.decide("w9", "title_abstract", "AH", "exclude")  # MS, also assigned, has not decided
+    assert compute(built.store).total.awaiting_screening == 1
     with pytest.raises(PrismaInconsistency, match="records_screened"):
-        compute(built.store)
-    assert compute(built.store, required_reviewers=1).total.records_excluded == 3
+        compute(built.store, final=True)
+    built.record("w10", "scopus", STAGE_B)
+    built.assign("w10", "title_abstract", ("AH",))  # single-screened: AH's word is final
+    built.decide("w10", "title_abstract", "AH", "exclude")
+    assert compute(built.store).total.records_excluded == 3
 
 
-def test_excluded_work_with_full_text_decision(built: Builder) -> None:
-    built.both("w2", "full_text", "include")
-    with pytest.raises(PrismaInconsistency, match="records_excluded") as info:
-        compute(built.store)
-    assert str(built.works["w2"]) in info.value.what
+def test_full_text_entries_of_a_work_no_longer_sought_are_not_counted(built: Builder) -> None:
+    before = compute(built.store, final=True).total
+    built.both("w2", "full_text", "include")  # w2 was excluded at title/abstract
+    built.retrieval("w2", "retrieved")
+    after = compute(built.store, final=True).total
+    assert after.as_dict() == before.as_dict()
 
 
 def test_not_retrieved_with_a_decision(built: Builder) -> None:
@@ -131,15 +142,22 @@ def test_sought_without_full_text_decision(built: Builder) -> None:
     built.record("w9", "scopus", STAGE_B)
     built.both("w9", "title_abstract", "include")
     with pytest.raises(PrismaInconsistency, match="dbr_assessed") as info:
-        compute(built.store)
+        compute(built.store, final=True)
     assert str(built.works["w9"]) in info.value.what
+    assert compute(built.store).total.reports_awaiting == 1
 
 
-def test_other_methods_without_full_text_decision(built: Builder) -> None:
-    built.record("w9", "hsj", STAGE_B, kind=__import__("rea.records").records.SourceKind.OTHER)
+def test_other_methods_awaiting_at_either_phase(built: Builder) -> None:
+    built.record("w9", "hsj", STAGE_B, kind=SourceKind.OTHER)
+    with pytest.raises(PrismaInconsistency, match="other_sought_reports"):
+        compute(built.store, final=True)
+    assert compute(built.store).total.other_awaiting == 1
+    built.both("w9", "title_abstract", "include")
     built.retrieval("w9", "retrieved")
     with pytest.raises(PrismaInconsistency, match="other_assessed"):
-        compute(built.store)
+        compute(built.store, final=True)
+    total = compute(built.store).total
+    assert (total.other_awaiting, total.other_reports_awaiting, total.other_sought) == (0, 1, 3)
 
 
 @pytest.mark.parametrize(
@@ -233,7 +251,7 @@ def test_works_left_when_screening_stopped_are_excluded_by_automation(built: Bui
     assert flow.reports_sought == 2
     _stop(built, ["w9", "w10"], withdrawn=1)
     with pytest.raises(PrismaInconsistency, match="records_screened"):
-        compute(built.store)
+        compute(built.store, final=True)
 
 
 def test_template_csv_keeps_reasons_with_commas_whole(built: Builder) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -47,7 +48,12 @@ def test_prisma_names_the_box_that_does_not_add_up(tmp_path: Path) -> None:
     built.decide("w9", "title_abstract", "AH", "include")
     built.decide("w9", "title_abstract", "MS", "exclude")
     built.store.close()
-    result = run_cli(["prisma", "--review", str(review)])
+    interim = run_cli(["prisma", "--review", str(review)])
+    assert interim.returncode == 0, interim.stderr
+    assert interim.stdout.startswith("INTERIM: some works still await a decision")
+    assert re.search(r"^records awaiting a decision +1$", interim.stdout, re.M)
+    assert "interim: 1 work awaits a decision" in interim.stderr
+    result = run_cli(["prisma", "--review", str(review), "--final"])
     assert result.returncode == 1
     assert result.stderr.startswith("Error: records_screened: works without a final")
     assert "Hint: finish screening" in result.stderr
@@ -84,7 +90,7 @@ def test_report_says_when_the_run_searched_another_query(review: Path, tmp_path:
     with open_store(review / "store.sqlite") as store, store.transaction() as conn:
         for source, query in (("pubmed", "an older query"), ("scopus", None)):
             conn.execute(
-                "INSERT INTO run_searches (run_id, stage, source, query, reported_count,"
+                "INSERT OR REPLACE INTO run_searches (run_id, stage, source, query, reported_count,"
                 " fetched_count, manifest, finished_at) VALUES ('run-1', :stage, :source,"
                 " :query, 40, 3, 'runs/run-1/manifest.json', '2026-01-01T00:00:00+00:00')",
                 {"stage": STAGE_A, "source": source, "query": query or "x"},

@@ -41,6 +41,16 @@ def expected_numbers(flow: dict[str, Any]) -> dict[str, int]:
         "new_studies": inc["studies"],
         "new_reports": inc["reports"],
     }
+    if ident["other_methods"]:
+        out["other_identified_works"] = oth["identified_works"]
+        out["other_not_sought"] = oth["not_sought"]
+    optional = {
+        "other_awaiting": oth["awaiting"],
+        "awaiting_screening": dbr["awaiting_screening"],
+        "dbr_awaiting": dbr["reports_awaiting"],
+        "other_reports_awaiting": oth["reports_awaiting"],
+    }
+    out.update({k: v for k, v in optional.items() if v})
     out.update({f"database:{k}": v for k, v in ident["databases"].items()})
     out.update({f"other:{k}": v for k, v in ident["other_methods"].items()})
     out.update({f"dbr_excluded:{k}": v for k, v in dbr["reports_excluded"].items()})

@@ -145,7 +145,9 @@ def test_undo_and_change_of_mind_are_new_rows(tmp_path: Path) -> None:
     code, _, err = rea(
         paths, "decide", "1", "undo", "--phase", "title_abstract", "--reviewer", "AH"
     )
-    assert code == 1 and err.startswith("Error: AH has no decision on work 1 to undo")
+    assert code == 1 and err.startswith(
+        "Error: AH has no decision on work 1 at title/abstract to undo"
+    )
 
 
 def test_export_for_a_reviewer_is_blind(tmp_path: Path) -> None:
@@ -277,8 +279,12 @@ def test_a_store_of_an_older_schema_migrates(tmp_path: Path) -> None:
         assert store.schema_version == 2
         with store.transaction() as conn:
             conn.execute(
-                "INSERT INTO runs (run_id, started_at, rea_version, path)"
-                " VALUES ('r', 'now', 'old', 'runs/r')"
+                "INSERT INTO runs (run_id, started_at, finished_at, rea_version, path)"
+                " VALUES ('r', 'now', 'now', 'old', 'runs/r')"
+            )
+            conn.execute(
+                "INSERT INTO run_searches (run_id, stage, source, query, fetched_count, manifest,"
+                " finished_at) VALUES ('r', 's', 'pubmed', '', 1, '', 'now')"
             )
         ids = add_records(store, [Record(Provenance("pubmed", "s", run_id="r"), title="Old work")])
         with store.transaction() as conn:

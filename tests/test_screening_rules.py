@@ -13,12 +13,11 @@ from rea.screening import (
     Phase,
     Status,
     assigned_reviewers,
-    cohen_kappa,
     highlight,
     load_screening_config,
     term_pattern,
 )
-from rea.screening.model import Tally, outcome
+from rea.screening_vocab import Rules, Tally, cohen_kappa, outcome
 from tests.helpers import REPO
 from tests.screening_support import SCREENING_TOML
 
@@ -106,7 +105,7 @@ def test_assignment_is_stable_and_shares_as_configured() -> None:
 
 def _tally(**counts: int | str | None) -> Tally:
     base: dict[str, object] = {
-        "work_id": 1, "phase": Phase.FULL_TEXT, "n_assigned": 2, "n_decided": 2,
+        "work_id": 1, "n_assigned": 2, "n_decided": 2,
         "n_include": 0, "n_exclude": 0, "n_maybe": 0,
     }  # fmt: skip
     base.update(counts)
@@ -140,9 +139,8 @@ def _tally(**counts: int | str | None) -> Tally:
 def test_final_status(
     counts: dict[str, int | str], maybe_inc: bool, status: Status, conflict: str
 ) -> None:
-    got = outcome(
-        _tally(**counts), Phase.FULL_TEXT, maybe_counts_as_include=maybe_inc, reason_required=True
-    )
+    rules = Rules(maybe_counts_as_include=maybe_inc, reason_required={Phase.FULL_TEXT: True})
+    got = outcome(_tally(**counts), Phase.FULL_TEXT, rules)
     assert got.status is status
     assert got.conflict == conflict
 
@@ -151,12 +149,10 @@ def test_cohen_kappa_matches_a_worked_example() -> None:
     # 50 works: both include 20, both exclude 15, A include/B exclude 5, A exclude/B include 10
     pairs = [("include", "include")] * 20 + [("exclude", "exclude")] * 15
     pairs += [("include", "exclude")] * 5 + [("exclude", "include")] * 10
-    got = cohen_kappa("A", "B", pairs)
     # po = 0.7; pe = 0.5*0.6 + 0.5*0.4 = 0.5; kappa = 0.4
-    assert got.observed == pytest.approx(0.7)
-    assert got.kappa == pytest.approx(0.4)
-    assert cohen_kappa("A", "B", [("include", "include")] * 3).kappa is None
-    assert cohen_kappa("A", "B", []).n == 0
+    assert cohen_kappa(pairs) == pytest.approx(0.4)
+    assert cohen_kappa([("include", "include")] * 3) is None
+    assert cohen_kappa([]) is None
 
 
 def test_terms_are_highlighted_with_truncation_and_phrases() -> None:

@@ -24,6 +24,12 @@ def _summary_text(s: use.RunSummary) -> str:
         f"works: {s.works}",
         f"duplicates removed: {s.duplicates_removed}",
     ]
+    other = s.duplicates_removed - s.database_duplicates
+    if other:
+        lines.append(
+            f"  PRISMA's duplicate records removed: {s.database_duplicates} (database records "
+            f"only; the other {other} are other-method records of works found already)"
+        )
     for c in s.per_source:
         lines.append(
             f"  {c.source}: {c.records} records, {c.duplicates_removed} duplicates removed"

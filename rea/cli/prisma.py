@@ -9,6 +9,17 @@ import click
 
 from rea.cli.options import json_option, resolve_review, review_option
 
+INTERIM = "INTERIM: some works still await a decision; the numbers will change."
+
+
+def final_option(func: Any) -> Any:
+    """``--final``: refuse while any work awaits a decision, naming the works."""
+    return click.option(
+        "--final",
+        is_flag=True,
+        help="Refuse (naming the works) while any work still awaits a decision.",
+    )(func)
+
 
 @click.command(
     "prisma",
@@ -16,7 +27,8 @@ from rea.cli.options import json_option, resolve_review, review_option
 Example:
   rea prisma --review searches/pcn-rea
   rea prisma --stage 2013-2018-all --csv prisma-2013.csv
-  rea prisma --json > prisma.json""",
+  rea prisma --json > prisma.json
+  rea prisma --final""",
 )
 @review_option
 @json_option
@@ -29,30 +41,50 @@ Example:
 @click.option(
     "--stage", default=None, help="Only this stage's flow (default: every stage and the total)."
 )
+@final_option
 def prisma_command(
-    review: str | None, as_json: bool, csv_path: Path | None, stage: str | None
+    review: str | None, as_json: bool, csv_path: Path | None, stage: str | None, final: bool
 ) -> None:
     """Print the PRISMA 2020 flow-diagram numbers, computed from the review's store.
 
     Every box is checked to add up; a box that does not is an error naming the works involved.
+    Mid-review, works still awaiting a decision have a box of their own and the numbers are
+    marked interim; --final refuses them instead, naming the works.
     """
     import json
 
     from rea.pipeline.prisma import prisma_counts, write_csv
 
-    counts = prisma_counts(resolve_review(review))
+    counts = prisma_counts(resolve_review(review), final=final)
     flows = [counts.flow(stage)] if stage else list(counts.flows())
     if csv_path is not None:
         write_csv(counts, csv_path, flow=stage or "total")
         click.echo(f"wrote {csv_path}", err=True)
     if as_json:
-        data = counts.as_dict() if not stage else {"rule": counts.rule, "flow": flows[0].as_dict()}
+        data = (
+            counts.as_dict()
+            if not stage
+            else {"rule": counts.rule, "interim": counts.interim, "flow": flows[0].as_dict()}
+        )
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    for flow in flows:
-        click.echo(_text(flow.as_dict()))
-    if not stage:
-        click.echo(counts.rule)
+    else:
+        if counts.interim:
+            click.echo(INTERIM)
+        for flow in flows:
+            click.echo(_text(flow.as_dict()))
+        if not stage:
+            click.echo(counts.rule)
+        for s in counts.superseded:
+            click.echo(
+                f"not counted: run {s.run_id} {s.stage}/{s.source} ({s.records} records, {s.state})"
+            )
+    if counts.interim:
+        waiting = counts.total.awaiting_total
+        click.echo(
+            f"interim: {waiting} {'work awaits' if waiting == 1 else 'works await'} a decision "
+            "(rea screen stats, rea conflicts); --final refuses until none does",
+            err=True,
+        )
 
 
 def _text(flow: dict[str, Any]) -> str:
@@ -80,7 +112,12 @@ def _text(flow: dict[str, Any]) -> str:
             ident["other_methods_total"],
             listing(ident["other_methods"]),
         ),
-        ("duplicates removed", ident["duplicates"], ""),
+        ("duplicates removed", ident["duplicates"], "database records"),
+        (
+            "other-method records found already",
+            ident["other_method_repeats"],
+            "counted by rea dedup as duplicates, not here",
+        ),
         (
             "removed by automation / other reasons",
             f"{ident['excluded_automatic']} / {ident['excluded_other']}",
@@ -89,10 +126,13 @@ def _text(flow: dict[str, Any]) -> str:
         ("records screened", dbr["records_screened"], ""),
         ("records excluded", dbr["records_excluded"], ""),
         ("  of which never screened (stopped)", dbr["records_excluded_automation"], ""),
+        ("records awaiting a decision", dbr["awaiting_screening"], ""),
+        ("other methods: not sought / awaiting", f"{oth['not_sought']} / {oth['awaiting']}", ""),
         ("reports sought (databases / other)", both("reports_sought"), ""),
         ("reports not retrieved", both("reports_not_retrieved"), ""),
         ("reports assessed", both("reports_assessed"), ""),
         ("reports excluded", both("reports_excluded_total"), ""),
+        ("reports awaiting a decision", both("reports_awaiting"), ""),
     ]
     reasons: dict[str, int] = {}
     for branch in (dbr, oth):
@@ -103,7 +143,7 @@ def _text(flow: dict[str, Any]) -> str:
         ("studies included", inc["studies"], listing(inc["by_type"])),
         ("reports of included studies", inc["reports"], ""),
     ]
-    lines = [f"== {flow['label']}"]
+    lines = [f"== {flow['label']}" + (" (interim)" if flow["interim"] else "")]
     for label, value, detail in rows:
         lines.append(f"{label:<40}{value!s:>9}  {detail}".rstrip())
     return "\n".join(lines)
@@ -114,7 +154,8 @@ def _text(flow: dict[str, Any]) -> str:
     epilog="""\b
 Example:
   rea report --review searches/pcn-rea
-  rea report --out /tmp/pcn-report""",
+  rea report --out /tmp/pcn-report
+  rea report --final""",
 )
 @review_option
 @click.option(
@@ -123,11 +164,15 @@ Example:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write report.html and the SVG diagrams into (default: <review>/report).",
 )
-def report_command(review: str | None, out_dir: Path | None) -> None:
-    """Write the review's HTML report (one self-contained file) and its SVG flow diagrams."""
+@final_option
+def report_command(review: str | None, out_dir: Path | None, final: bool) -> None:
+    """Write the review's HTML report (one self-contained file) and its SVG flow diagrams.
+
+    Mid-review the report is stamped interim; --final refuses while any work awaits a decision.
+    """
     from rea.pipeline.prisma import build_report
 
-    files = build_report(resolve_review(review), out_dir)
+    files = build_report(resolve_review(review), out_dir, final=final)
     for svg in files.svgs:
         click.echo(f"wrote {svg}", err=True)
     click.echo(str(files.html))

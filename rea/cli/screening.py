@@ -6,6 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -98,6 +99,15 @@ def _print_stats(
         click.echo("")
 
 
+def withdraw_later_option(func: Any) -> Any:
+    return click.option(
+        "--withdraw-later",
+        is_flag=True,
+        help="Also withdraw the work's full-text decisions when this change takes it out of "
+        "full text (recorded in the audit trail).",
+    )(func)
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to the `rea` group."""
 
@@ -163,7 +173,7 @@ Example:
                     **{k: v for k, v in asdict(ps).items() if k not in ("reviewers", "agreement")},
                     "phase": ps.phase.value,
                     "reviewers": [{**asdict(r), "remaining": r.remaining} for r in ps.reviewers],
-                    "agreement": [asdict(a) for a in ps.agreement],
+                    "agreement": [a.as_dict() for a in ps.agreement],
                     "stopping": _stopping_json(stopping[ps.phase]),
                 }
                 for ps in found
@@ -274,7 +284,8 @@ Example:
 Example:
   rea decide 12 include --phase title_abstract --reviewer JS
   rea decide 40 exclude --phase full_text --reviewer JS --reason commissioning-only
-  rea decide 12 undo --phase title_abstract --reviewer JS""",
+  rea decide 12 undo --phase title_abstract --reviewer JS
+  rea decide 12 undo --phase title_abstract --reviewer JS --withdraw-later""",
     )
     @review_option
     @click.argument("work", type=int)
@@ -283,6 +294,7 @@ Example:
     @click.option("--reviewer", metavar="NAME", required=True)
     @click.option("--reason", default="", help="Exclusion reason code (needed at full text).")
     @click.option("--note", default="", help="A note kept with the decision.")
+    @withdraw_later_option
     def decide(
         review: str | None,
         work: int,
@@ -291,9 +303,14 @@ Example:
         reviewer: str,
         reason: str,
         note: str,
+        withdraw_later: bool,
     ) -> None:
         """Record one reviewer's decision on one work without the screen (undo withdraws the
-        reviewer's standing decision)."""
+        reviewer's standing decision).
+
+        A title/abstract change that takes a work out of full text, where it already has
+        decisions, is refused naming them, unless --withdraw-later withdraws them with it.
+        """
         result = pipeline.decide(
             resolve_review(review),
             work,
@@ -302,6 +319,7 @@ Example:
             reviewer=reviewer,
             reason=reason,
             note=note,
+            withdraw_later=withdraw_later,
         )
         click.echo(result.message)
 
@@ -337,7 +355,8 @@ Example:
         epilog="""\b
 Example:
   rea resolve 12 include --phase title_abstract --by MS
-  rea resolve 40 exclude --phase full_text --by JS,AH --reason commissioning-only""",
+  rea resolve 40 exclude --phase full_text --by JS,AH --reason commissioning-only
+  rea resolve 12 exclude --phase title_abstract --by MS --override --note "off topic" """,
     )
     @review_option
     @click.argument("work", type=int)
@@ -352,6 +371,12 @@ Example:
     )
     @click.option("--reason", default="", help="Exclusion reason code (needed at full text).")
     @click.option("--note", default="")
+    @click.option(
+        "--override",
+        is_flag=True,
+        help="Overrule reviewers who do not disagree (marked as an override everywhere).",
+    )
+    @withdraw_later_option
     def resolve(
         review: str | None,
         work: int,
@@ -360,8 +385,14 @@ Example:
         by: str,
         reason: str,
         note: str,
+        override: bool,
+        withdraw_later: bool,
     ) -> None:
-        """Record the outcome of a conflict: a third reviewer's call or a discussion."""
+        """Record the outcome of a conflict: a third reviewer's call or a discussion.
+
+        A work whose reviewers do not disagree is refused unless --override; an override is
+        marked as such in the audit trail and the report.
+        """
         result = pipeline.resolve_work(
             resolve_review(review),
             work,
@@ -370,6 +401,8 @@ Example:
             by=by,
             reason=reason,
             note=note,
+            override=override,
+            withdraw_later=withdraw_later,
         )
         click.echo(result.message)
 
@@ -396,6 +429,68 @@ Example:
             resolve_review(review), work, status, by=by, location=location, note=note
         )
         click.echo(result.message)
+
+    @group.group(
+        "study",
+        epilog="""\b
+Example:
+  rea study link 40 57 --by JS
+  rea study unlink 57 --by JS
+  rea study list""",
+    )
+    def study() -> None:
+        """Reports of one study: link several included reports (works) to one study, so that
+        PRISMA counts one study and the report lists its reports together."""
+
+    @study.command(
+        "link",
+        epilog="""\b
+Example:
+  rea study link 40 57 61 --by JS --note "one federation, three papers" """,
+    )
+    @review_option
+    @click.argument("works", type=int, nargs=-1, required=True)
+    @click.option("--by", "by", metavar="NAME", required=True)
+    @click.option("--note", default="")
+    def study_link(review: str | None, works: tuple[int, ...], by: str, note: str) -> None:
+        """Link included reports to one study (named by the first work, or by the study one of
+        them already belongs to)."""
+        result = pipeline.link_study(resolve_review(review), list(works), by=by, note=note)
+        click.echo(result.message)
+
+    @study.command(
+        "unlink",
+        epilog="""\b
+Example:
+  rea study unlink 57 --by JS""",
+    )
+    @review_option
+    @click.argument("work", type=int)
+    @click.option("--by", "by", metavar="NAME", required=True)
+    @click.option("--note", default="")
+    def study_unlink(review: str | None, work: int, by: str, note: str) -> None:
+        """Take a report out of its study: it counts as a study of its own again."""
+        result = pipeline.unlink_study(resolve_review(review), work, by=by, note=note)
+        click.echo(result.message)
+
+    @study.command(
+        "list",
+        epilog="""\b
+Example:
+  rea study list --json""",
+    )
+    @review_option
+    @json_option
+    def study_list(review: str | None, as_json: bool) -> None:
+        """Studies with several linked reports."""
+        found = pipeline.list_studies(resolve_review(review))
+        if as_json:
+            click.echo(json.dumps({str(k): v for k, v in found.items()}, indent=2))
+            return
+        if not found:
+            click.echo("No study has several linked reports.")
+        for study_id, reports in found.items():
+            click.echo(f"study {study_id}: reports {', '.join(map(str, reports))}")
 
     @group.command(
         "study-type",

@@ -136,7 +136,8 @@ def runs_diff(
     epilog="""\b
 Example:
   rea import exports/wos-2013-2018.txt --source wos --stage 2013-2018-all
-  rea import grey.csv --source gponline --stage 2013-2018-all --format grey-csv""",
+  rea import grey.csv --source gponline --stage 2013-2018-all --format grey-csv
+  rea import kingsfund.csv --source kingsfund --stage 2013-2018-all --add-source""",
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", required=True, help="Where the file came from (wos, ovid, gponline…).")
@@ -147,7 +148,17 @@ Example:
     default=None,
     help="ris, medline, bibtex, wos, wos-tab, scopus-csv, ovid, grey-csv (default: detected).",
 )
-@click.option("--force", is_flag=True, help="Import a file even if the same bytes were imported.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Import a file even if the same bytes, or the same records, were imported.",
+)
+@click.option(
+    "--add-source",
+    is_flag=True,
+    help="Add a source the strategy does not list to its [sources] (import, or other for "
+    "grey-csv files) before importing.",
+)
 @review_option
 @json_option
 def import_(
@@ -156,18 +167,26 @@ def import_(
     stage: str,
     format_: str | None,
     force: bool,
+    add_source: bool,
     review: str | None,
     as_json: bool,
 ) -> None:
     """Validate a whole export file, then store its records in one transaction.
 
-    The file is copied into the review's imports/ folder; the same file twice is refused unless
-    --force.
+    The file is copied into the review's imports/ folder. Refused unless --force: the same file
+    twice, or a file whose records are all stored already from an earlier import of the same
+    source and stage. A source the strategy does not list is refused unless --add-source.
     """
     from rea.pipeline.imports import import_file
 
     result = import_file(
-        resolve_review(review), file, source=source, stage=stage, format=format_, force=force
+        resolve_review(review),
+        file,
+        source=source,
+        stage=stage,
+        format=format_,
+        force=force,
+        add_source=add_source,
     )
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))

@@ -48,9 +48,11 @@ class RunSummary:
     per_source: tuple[SourceCount, ...]
     merged_works: tuple[tuple[int, int], ...] = ()  # (absorbed, survivor) by human decisions
     stored_records: int = 0
+    database_duplicates: int = 0  # PRISMA's "duplicate records removed": database records only
 
     @property
     def duplicates_removed(self) -> int:
+        """Every current record that repeats a work (other-method records too)."""
         return self.records - self.works
 
 
@@ -179,6 +181,7 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
         per_source=_per_source(groups, dict(records)),
         merged_works=tuple(merged),
         stored_records=len(records),
+        database_duplicates=_database_duplicates(groups, dict(records)),
     )
 
 
@@ -195,6 +198,13 @@ def _per_source(
             if rid != kept:
                 removed[source] += 1
     return tuple(SourceCount(s, total[s], removed[s]) for s in sorted(total))
+
+
+def _database_duplicates(groups: Sequence[Sequence[int]], records: dict[int, Record]) -> int:
+    """Database records − works with a database record: what PRISMA 2020 reports as duplicate
+    records removed (the records of other methods are not in that box)."""
+    database = [[r for r in g if records[r].provenance.kind.value == "database"] for g in groups]
+    return sum(len(g) for g in database) - sum(1 for g in database if g)
 
 
 def _unchanged(
@@ -215,6 +225,7 @@ def _unchanged(
         queued=len(db.queue(store)),
         per_source=_per_source(list(by_work.values()), dict(records)),
         stored_records=len(records),
+        database_duplicates=_database_duplicates(list(by_work.values()), dict(records)),
     )
 
 

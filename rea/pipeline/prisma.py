@@ -9,14 +9,13 @@ from pathlib import Path
 
 from rea import __version__
 from rea.config import ReviewPaths
-from rea.prisma import Outcome, PrismaCounts, compute, to_template_csv
-from rea.query import load_strategy, render
+from rea.prisma import PrismaCounts, compute, to_template_csv
+from rea.query import DATABASES, load_strategy, render
 from rea.query.lint import lint_strategy
 from rea.report import QueryView, ReferenceView, ReportContext, ReportFiles, format_reference
 from rea.report import write_report as write_report_files
 from rea.screening.config import load_screening_config
-from rea.screening.model import Phase, Status
-from rea.screening.service import outcomes as screening_outcomes
+from rea.screening_vocab import Rules
 from rea.store import Store, open_store
 from rea.store.prisma import (
     latest_study_types,
@@ -49,6 +48,8 @@ def strategy_info(paths: ReviewPaths) -> StrategyInfo:
     warnings = [str(f).replace(prefix, "") for f in lint_strategy(strategy)]
     for stage in strategy.stages:
         for db in (*strategy.api_sources, *strategy.import_sources):
+            if db not in DATABASES:
+                continue  # an export source rea renders no query for (e.g. Embase)
             rendered = render(strategy, db, stage.id)
             queries.append(
                 QueryView(db=db, stage=stage.id, text=rendered.text, warnings=rendered.warnings)
@@ -72,32 +73,28 @@ def render_queries(paths: ReviewPaths) -> list[Path]:
     return render_all(paths.root, paths.queries)
 
 
-def screening_rules(
-    paths: ReviewPaths, store: Store
-) -> tuple[dict[tuple[int, str], Outcome] | None, dict[str, str]]:
-    """The final outcome of every screened work as the review's screening.toml decides it, and
-    the labels of its exclusion reasons; (None, {}) without a screening.toml."""
+def screening_rules(paths: ReviewPaths) -> tuple[Rules, dict[str, str]]:
+    """What the final-decision rule reads of the review's screening.toml, and the labels of its
+    exclusion reasons (the defaults, and no labels, without a screening.toml)."""
     if not paths.screening.is_file():
-        return None, {}
+        return Rules(), {}
     config = load_screening_config(paths.screening)
-    found: dict[tuple[int, str], Outcome] = {}
-    for phase in (Phase.TITLE_ABSTRACT, Phase.FULL_TEXT):
-        for work_id, outcome in screening_outcomes(store, config, phase).items():
-            decision = {Status.INCLUDED: "include", Status.EXCLUDED: "exclude"}.get(outcome.status)
-            found[(work_id, phase.value)] = Outcome(decision, outcome.reason)
-    return found, {r.code: r.label for r in config.reasons}
+    return config.rules, {r.code: r.label for r in config.reasons}
 
 
-def _compute(paths: ReviewPaths, store: Store, stages: tuple[str, ...]) -> PrismaCounts:
-    outcomes, labels = screening_rules(paths, store)
-    return compute(store, stages=stages, outcomes=outcomes, reason_labels=labels)
+def _compute(
+    paths: ReviewPaths, store: Store, stages: tuple[str, ...], *, final: bool = False
+) -> PrismaCounts:
+    rules, labels = screening_rules(paths)
+    return compute(store, stages=stages, rules=rules, reason_labels=labels, final=final)
 
 
-def prisma_counts(paths: ReviewPaths) -> PrismaCounts:
-    """Every PRISMA flow of the review (one per stage, plus the total), checked."""
+def prisma_counts(paths: ReviewPaths, *, final: bool = False) -> PrismaCounts:
+    """Every PRISMA flow of the review (one per stage, plus the total), checked; with ``final``
+    a work still awaiting a decision is an error naming it."""
     info = strategy_info(paths)
     with open_store(paths.store, create=False) as store:
-        return _compute(paths, store, info.stages)
+        return _compute(paths, store, info.stages, final=final)
 
 
 def write_csv(counts: PrismaCounts, path: Path, *, flow: str = "total") -> Path:
@@ -113,11 +110,13 @@ def build_report(
     out_dir: Path | None = None,
     *,
     notes: tuple[str, ...] = (),
+    final: bool = False,
 ) -> ReportFiles:
-    """Write the review's HTML report and its SVG flow diagrams; returns their paths."""
+    """Write the review's HTML report and its SVG flow diagrams; returns their paths. Mid-review
+    the report is stamped interim; with ``final`` a work awaiting a decision is an error."""
     info = strategy_info(paths)
     with open_store(paths.store, create=False) as store:
-        counts = _compute(paths, store, info.stages)
+        counts = _compute(paths, store, info.stages, final=final)
         included = counts.total.works.get("included", [])
         types = latest_study_types(store)
         grouped: dict[str, list[ReferenceView]] = defaultdict(list)
@@ -158,7 +157,7 @@ def build_report(
                 run_dates=tuple(dict.fromkeys(s.at[:10] for s in mine if s.at)),
                 hits=sum(s.n_records for s in mine) if mine else None,
                 reported=latest[0].reported_count if latest else None,
-                query_changed=bool(latest)
+                query_changed=bool(latest and latest[0].query.strip())
                 and " ".join(latest[0].query.split()) != " ".join(q.text.split()),
             )
         )
@@ -179,5 +178,6 @@ def build_report(
         runs=[r.__dict__ for r in runs],
         snapshots=[s.__dict__ for s in snapshots],
         notes=notes,
+        interim=counts.interim,
     )
     return write_report_files(context, out_dir or paths.report)

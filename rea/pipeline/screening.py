@@ -33,6 +33,7 @@ from rea.screening import conflicts as find_conflicts
 from rea.screening import export_csv as write_export
 from rea.screening import import_csv as read_import
 from rea.screening import stats as compute_stats
+from rea.screening.service import link_study as service_link_study
 from rea.screening.service import (
     record_decision,
     record_retrieval,
@@ -40,7 +41,9 @@ from rea.screening.service import (
     resolve,
     undo_decision,
 )
+from rea.screening.service import unlink_study as service_unlink_study
 from rea.store import Store, open_store
+from rea.store.screening import study_groups
 
 
 @contextmanager
@@ -75,13 +78,18 @@ def decide(
     reviewer: str,
     reason: str = "",
     note: str = "",
+    withdraw_later: bool = False,
 ) -> Recorded:
-    """One decision without the screen; ``undo`` withdraws the reviewer's standing one."""
+    """One decision without the screen; ``undo`` withdraws the reviewer's standing one.
+    ``withdraw_later``: a title/abstract change that takes the work out of full text also
+    withdraws its full-text decisions (else it is refused, naming them)."""
     with opened(paths) as (store, config):
         if decision == "undo":
-            return undo_decision(store, config, work_id, phase, reviewer)
+            return undo_decision(
+                store, config, work_id, phase, reviewer, withdraw_later=withdraw_later
+            )
         request = DecisionRequest(work_id, phase, reviewer, Decision(decision), reason, note)
-        return record_decision(store, config, request)
+        return record_decision(store, config, request, withdraw_later=withdraw_later)
 
 
 def export_decisions(
@@ -124,11 +132,30 @@ def resolve_work(
     by: str,
     reason: str = "",
     note: str = "",
+    override: bool = False,
+    withdraw_later: bool = False,
 ) -> Recorded:
     with opened(paths) as (store, config):
         return resolve(
-            store, config, work_id, phase, Decision(decision), by, reason=reason, note=note
-        )
+            store, config, work_id, phase, Decision(decision), by, reason=reason, note=note,
+            override=override, withdraw_later=withdraw_later,
+        )  # fmt: skip
+
+
+def link_study(paths: ReviewPaths, work_ids: list[int], *, by: str, note: str = "") -> Recorded:
+    with opened(paths) as (store, config):
+        return service_link_study(store, config, work_ids, by=by, note=note)
+
+
+def unlink_study(paths: ReviewPaths, work_id: int, *, by: str, note: str = "") -> Recorded:
+    with opened(paths) as (store, config):
+        return service_unlink_study(store, config, work_id, by=by, note=note)
+
+
+def list_studies(paths: ReviewPaths) -> dict[int, list[int]]:
+    """Every study with several linked reports: study → its reports."""
+    with opened(paths) as (store, _config):
+        return {s: w for s, w in study_groups(store).items() if len(w) > 1}
 
 
 def screening_stats(paths: ReviewPaths) -> list[PhaseStats]:

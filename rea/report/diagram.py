@@ -189,6 +189,29 @@ def flow_svg(flow: Mapping[str, Any], *, title: str = "") -> str:
     other_lines += [
         _n(f"other:{k}", _label(k), int(v)) for k, v in ident["other_methods"].items()
     ] or [Line("no other methods")]
+    if ident["other_methods"]:
+        # identified → sought, step by step: PRISMA 2020 draws no screening boxes here
+        works = int(oth.get("identified_works", 0))
+        other_lines.append(
+            _n("other_identified_works", "Reports not found by the databases", works)
+        )
+        other_lines.append(
+            _n(
+                "other_not_sought",
+                "not sought (excluded on title/abstract)",
+                int(oth.get("not_sought", 0)),
+                indent=True,
+            )
+        )
+        if int(oth.get("awaiting", 0)):
+            other_lines.append(
+                _n(
+                    "other_awaiting",
+                    "awaiting a decision (interim)",
+                    int(oth["awaiting"]),
+                    indent=True,
+                )
+            )
     y_ident = y
     h1 = c.box(X1, y, W1, db_lines, name="database_results")
     h2 = c.box(X2, y, W2, removed, name="removed")
@@ -218,6 +241,11 @@ def flow_svg(flow: Mapping[str, Any], *, title: str = "") -> str:
                 "of which never screened after screening was stopped",
                 automation,
             )
+        )
+    waiting = int(dbr.get("awaiting_screening", 0))
+    if waiting:
+        excluded_lines.append(
+            _n("awaiting_screening", "Records awaiting a decision (interim)", waiting)
         )
     he = c.box(X2, y, W2, excluded_lines, name="records_excluded")
     c.arrow(X1 + W1, y + h / 2, X2, y + h / 2)
@@ -273,9 +301,12 @@ def flow_svg(flow: Mapping[str, Any], *, title: str = "") -> str:
     y += max(h, hn, ho, hon) + GAP
 
     # assessed / excluded with reasons
-    def reasons(box: str, counts: Mapping[str, int], total: int) -> list[Line]:
+    def reasons(box: str, counts: Mapping[str, int], total: int, waiting: int) -> list[Line]:
         lines = [Line(f"Reports excluded: (n = {total})", box=box, n=total, bold=True)]
         lines += [Line(f"{k} (n = {v})", box=f"{box}:{k}", n=int(v)) for k, v in counts.items()]
+        if waiting:
+            awaiting = {"dbr_excluded": "dbr_awaiting"}.get(box, "other_reports_awaiting")
+            lines.append(_n(awaiting, "Reports awaiting a decision (interim)", waiting))
         return lines
 
     h = c.box(
@@ -290,7 +321,12 @@ def flow_svg(flow: Mapping[str, Any], *, title: str = "") -> str:
         X2,
         y,
         W2,
-        reasons("dbr_excluded", dbr["reports_excluded"], int(dbr["reports_excluded_total"])),
+        reasons(
+            "dbr_excluded",
+            dbr["reports_excluded"],
+            int(dbr["reports_excluded_total"]),
+            int(dbr.get("reports_awaiting", 0)),
+        ),
         name="dbr_excluded",
     )
     c.arrow(X1 + W1, y + h / 2, X2, y + h / 2)
@@ -306,7 +342,12 @@ def flow_svg(flow: Mapping[str, Any], *, title: str = "") -> str:
         X4,
         y,
         W4,
-        reasons("other_excluded", oth["reports_excluded"], int(oth["reports_excluded_total"])),
+        reasons(
+            "other_excluded",
+            oth["reports_excluded"],
+            int(oth["reports_excluded_total"]),
+            int(oth.get("reports_awaiting", 0)),
+        ),
         name="other_excluded",
     )
     c.arrow(X3 + W3, y + ho / 2, X4, y + ho / 2)

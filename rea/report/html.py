@@ -63,6 +63,7 @@ class ReportContext:
     runs: Sequence[Mapping[str, Any]] = ()
     snapshots: Sequence[Mapping[str, Any]] = ()
     notes: Sequence[str] = ()
+    interim: bool = False  # some works still await a decision: the report says so at the top
 
 
 @dataclass(frozen=True)

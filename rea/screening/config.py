@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rea.errors import ConfigError, Location, NotFound
-from rea.screening.model import Decision, Phase, Role
+from rea.screening.model import Decision, Phase, Role, Rules
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -93,6 +93,14 @@ class ScreeningConfig:
             f"unknown exclusion reason {code!r} at {phase.label}",
             where=str(self.path),
             hint=f"reasons: {known}",
+        )
+
+    @property
+    def rules(self) -> Rules:
+        """What the final-decision rule reads of these settings."""
+        return Rules(
+            maybe_counts_as_include=self.maybe_counts_as_include,
+            reason_required={p: s.reason_required for p, s in self.phases.items()},
         )
 
     def reasons_for(self, phase: Phase) -> tuple[Reason, ...]:

@@ -7,12 +7,11 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import combinations
 from pathlib import Path
 
 from rea.errors import ImportFormatError, Location, ReaError
 from rea.screening.config import ScreeningConfig
-from rea.screening.model import Agreement, Decision, Outcome, Phase, Status, cohen_kappa
+from rea.screening.model import Agreement, Decision, Outcome, Phase, Status, agreement
 from rea.screening.service import (
     DecisionRequest,
     check_decision,
@@ -130,16 +129,15 @@ def stats(store: Store, config: ScreeningConfig) -> list[PhaseStats]:
             for reviewer, n in db.assignee_counts(store, phase.value, conflicted).items():
                 per.setdefault(reviewer, ReviewerStats(reviewer)).conflicts = n
         ps.reviewers = [per[n] for n in sorted(per)]
-        by_work: dict[int, dict[str, str]] = defaultdict(dict)
-        for w, reviewer, decision in db.paired_decisions(store, phase.value, members):
-            by_work[w][reviewer] = decision
-        pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-        for decisions in by_work.values():
-            for a, b in combinations(sorted(decisions), 2):
-                pairs[(a, b)].append((decisions[a], decisions[b]))
-        ps.agreement = [cohen_kappa(a, b, v) for (a, b), v in sorted(pairs.items())]
+        ps.agreement = phase_agreement(store, phase, state.members[phase])
         result.append(ps)
     return result
+
+
+def phase_agreement(store: Store, phase: Phase, members: set[int]) -> list[Agreement]:
+    """Cohen's kappa per pair of reviewers in a phase, by the one agreement rule
+    (:data:`rea.screening_vocab.KAPPA_DEFINITION`), over the phase's works."""
+    return agreement(phase, db.standing_votes(store, phase.value), members)
 
 
 # --- final decisions (for PRISMA and the report) ---------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rea.errors import NotFound, ScreeningError
 from rea.screening.config import ScreeningConfig
 from rea.screening.model import (
+    UNDO,
     Decision,
     Outcome,
     Phase,
@@ -20,6 +21,8 @@ from rea.screening.model import (
     Status,
     StudyType,
     assigned_reviewers,
+    outcome,
+    unresolved_outcome,
 )
 from rea.store import Store
 from rea.store import screening as db
@@ -28,17 +31,9 @@ from rea.store import screening as db
 def _outcomes(
     conn: sqlite3.Connection, config: ScreeningConfig, phase: Phase, work_id: int | None = None
 ) -> dict[int, Outcome]:
-    rows = db.phase_outcomes(
-        conn,
-        phase.value,
-        maybe_counts_as_include=config.maybe_counts_as_include,
-        reason_required=config.phases[phase].reason_required,
-        work_id=work_id,
-    )
-    status = {s.value: s for s in Status}
+    rules = config.rules
     return {
-        w: Outcome(w, phase, status[s], reason, bool(resolved), conflict)
-        for w, s, reason, resolved, conflict in rows
+        t.work_id: outcome(t, phase, rules) for t in db.tallies(conn, phase.value, work_id=work_id)
     }
 
 
@@ -67,6 +62,71 @@ def outcome_of(
     conn: sqlite3.Connection, config: ScreeningConfig, work_id: int, phase: Phase
 ) -> Outcome | None:
     return _outcomes(conn, config, phase, work_id).get(work_id)
+
+
+def _later_activity(conn: sqlite3.Connection, work_id: int) -> list[str]:
+    """What a work has at full text that a title/abstract change would leave behind: standing
+    full-text decisions and a standing full-text resolution, described for the user."""
+    found = [
+        f"{d.reviewer} {d.decision}" + (f" ({d.reason})" if d.reason else "")
+        for d in db.standing_decisions_of(conn, work_id, Phase.FULL_TEXT.value)
+    ]
+    resolution = db.standing_resolution(conn, work_id, Phase.FULL_TEXT.value)
+    if resolution is not None:
+        found.append(f"resolution {resolution.decision} by {resolution.decided_by}")
+    return found
+
+
+def _guard_full_text(
+    conn: sqlite3.Connection,
+    config: ScreeningConfig,
+    work_id: int,
+    before: Outcome | None,
+    *,
+    withdraw_later: bool,
+    by: str,
+    what: str,
+) -> list[str]:
+    """Call inside the transaction after a title/abstract change was written: if the change
+    takes a work that was included at title/abstract (so in full text) out of full text while
+    it has full-text decisions, refuse it (the transaction rolls back) naming them, or with
+    ``withdraw_later`` withdraw them too (undo rows and a resolution withdrawal, each noting
+    why). Returns what was withdrawn."""
+    if before is None or before.status is not Status.INCLUDED:
+        return []
+    after = outcome_of(conn, config, work_id, Phase.TITLE_ABSTRACT)
+    if after is not None and after.status is Status.INCLUDED:
+        return []
+    later = _later_activity(conn, work_id)
+    if not later:
+        return []
+    if not withdraw_later:
+        undo = "; ".join(
+            f"rea decide {work_id} undo --phase full_text --reviewer {d.reviewer}"
+            for d in db.standing_decisions_of(conn, work_id, Phase.FULL_TEXT.value)
+        )
+        raise ScreeningError(
+            f"{what} would take work {work_id} out of full text, where it has decisions: "
+            + ", ".join(later),
+            hint="withdraw those first"
+            + (f" ({undo})" if undo else "")
+            + ", or pass --withdraw-later to withdraw them with this change",
+        )
+    note = f"withdrawn with the title/abstract change: {what}"
+    for d in db.standing_decisions_of(conn, work_id, Phase.FULL_TEXT.value):
+        db.insert_decision(
+            conn,
+            work_id=work_id,
+            phase=Phase.FULL_TEXT.value,
+            reviewer=d.reviewer,
+            decision=UNDO,
+            note=note,
+            via="cascade",
+        )
+    resolution = db.standing_resolution(conn, work_id, Phase.FULL_TEXT.value)
+    if resolution is not None:
+        db.withdraw_resolution(conn, resolution.resolution_id, withdrawn_by=by, note=note)
+    return later
 
 
 def phase_members(
@@ -141,6 +201,12 @@ def _in_phase(
     if not db.work_exists(conn, work_id):
         raise NotFound(f"no work {work_id} in this review", hint="see `rea screen export`")
     if not db.work_has_records(conn, work_id):
+        if db.work_has_any_record(conn, work_id):
+            raise ScreeningError(
+                f"work {work_id} was found only by a superseded search run: it is in no "
+                "current search result",
+                hint="see `rea runs`; the current run of each stage and source is counted",
+            )
         raise ScreeningError(f"work {work_id} has no records (merged into another work?)")
     if phase is Phase.FULL_TEXT:
         ta = outcome_of(conn, config, work_id, Phase.TITLE_ABSTRACT)
@@ -251,15 +317,37 @@ def record_decision(
     *,
     via: str = "cli",
     queue_order: str = "",
+    withdraw_later: bool = False,
 ) -> Recorded:
-    """Check and store one reviewer's decision on one work."""
-    with store.transaction() as conn:
-        check_decision(conn, config, request)
-        row_id = write_decision(conn, config, request, via=via, queue_order=queue_order)
+    """Check and store one reviewer's decision on one work. A title/abstract decision that
+    takes the work out of full text, where it has decisions, is refused naming them (or, with
+    ``withdraw_later``, withdraws them too)."""
     what = f"{request.reviewer}: work {request.work_id} {request.decision.value}"
     if request.reason:
         what += f" ({request.reason})"
-    return Recorded(row_id, what if row_id else f"{what} (unchanged, already recorded)")
+    with store.transaction() as conn:
+        check_decision(conn, config, request)
+        before = _before(conn, config, request.work_id, request.phase)
+        row_id = write_decision(conn, config, request, via=via, queue_order=queue_order)
+        withdrawn = _guard_full_text(
+            conn, config, request.work_id, before, withdraw_later=withdraw_later,
+            by=request.reviewer, what=f"{request.reviewer}'s {request.decision.value}",
+        )  # fmt: skip
+    message = what if row_id else f"{what} (unchanged, already recorded)"
+    return Recorded(row_id, message + _withdrawn(withdrawn))
+
+
+def _before(
+    conn: sqlite3.Connection, config: ScreeningConfig, work_id: int, phase: Phase
+) -> Outcome | None:
+    """The title/abstract outcome before a change in that phase (None for a full-text one)."""
+    if phase is not Phase.TITLE_ABSTRACT:
+        return None
+    return outcome_of(conn, config, work_id, Phase.TITLE_ABSTRACT)
+
+
+def _withdrawn(later: list[str]) -> str:
+    return f"; withdrawn at full text: {', '.join(later)}" if later else ""
 
 
 def undo_decision(
@@ -270,19 +358,30 @@ def undo_decision(
     reviewer: str,
     *,
     via: str = "cli",
+    withdraw_later: bool = False,
 ) -> Recorded:
-    """Withdraw the reviewer's standing decision on the work (a new 'undo' row)."""
+    """Withdraw the reviewer's standing decision on the work (a new 'undo' row). Withdrawing a
+    title/abstract decision that takes the work out of full text, where it has decisions, is
+    refused naming them (or, with ``withdraw_later``, withdraws them too)."""
     config.screener(reviewer, phase)
     with store.transaction() as conn:
         if not db.work_exists(conn, work_id):
             raise NotFound(f"no work {work_id} in this review")
         standing = db.standing_decision(conn, work_id, phase.value, reviewer)
         if standing is None:
-            raise ScreeningError(f"{reviewer} has no decision on work {work_id} to undo")
+            raise ScreeningError(
+                f"{reviewer} has no decision on work {work_id} at {phase.label} to undo"
+            )
+        before = _before(conn, config, work_id, phase)
         row_id = db.insert_decision(
-            conn, work_id=work_id, phase=phase.value, reviewer=reviewer, decision="undo", via=via
+            conn, work_id=work_id, phase=phase.value, reviewer=reviewer, decision=UNDO, via=via
         )
-    return Recorded(row_id, f"{reviewer}: work {work_id} {standing.decision} withdrawn")
+        withdrawn = _guard_full_text(
+            conn, config, work_id, before, withdraw_later=withdraw_later, by=reviewer,
+            what=f"undoing {reviewer}'s {standing.decision} at title/abstract",
+        )  # fmt: skip
+    message = f"{reviewer}: work {work_id} {standing.decision} withdrawn"
+    return Recorded(row_id, message + _withdrawn(withdrawn))
 
 
 def add_note(
@@ -309,11 +408,15 @@ def resolve(
     *,
     reason: str = "",
     note: str = "",
+    override: bool = False,
+    withdraw_later: bool = False,
 ) -> Recorded:
-    """Record the outcome of a discussion or of a third reviewer on a work.
+    """Record the outcome of a discussion or of a third reviewer on a work in conflict.
 
     ``by`` is one adjudicator, or the reviewers who agreed in discussion joined by ',' (each
-    must be a reviewer of the review).
+    must be a reviewer of the review). A work whose reviewers do not disagree (they agree, or
+    some have not decided yet) is refused unless ``override``: the resolution is then marked
+    as an override in the audit trail and the report.
     """
     if decision is Decision.MAYBE:
         raise ScreeningError("a resolution is include or exclude, not maybe")
@@ -338,8 +441,22 @@ def resolve(
         )
     with store.transaction() as conn:
         _in_phase(conn, config, work_id, phase)
-        if outcome_of(conn, config, work_id, phase) is None:
+        tallied = db.tallies(conn, phase.value, work_id=work_id)
+        if not tallied or tallied[0].n_decided == 0:
             raise ScreeningError(f"work {work_id} has no screening decisions at {phase.label}")
+        own = unresolved_outcome(tallied[0], phase, config.rules)
+        if own.status is not Status.CONFLICT and not override:
+            said = {
+                Status.PENDING: "not every reviewer assigned to it has decided",
+                Status.INCLUDED: "its reviewers agree on include",
+                Status.EXCLUDED: "its reviewers agree on exclude",
+            }[own.status]
+            raise ScreeningError(
+                f"work {work_id} has no conflict at {phase.label}: {said}",
+                hint="pass --override to overrule the reviewers; the override is marked as such "
+                "in the audit trail and the report",
+            )
+        before = _before(conn, config, work_id, phase)
         row_id = db.insert_resolution(
             conn,
             work_id=work_id,
@@ -348,8 +465,17 @@ def resolve(
             reason=reason,
             decided_by=",".join(names),
             note=note,
+            override=own.status is not Status.CONFLICT,
         )
-    return Recorded(row_id, f"work {work_id} {decision.value}d at {phase.label} by {by}")
+        withdrawn = _guard_full_text(
+            conn, config, work_id, before, withdraw_later=withdraw_later, by=",".join(names),
+            what=f"the resolution {decision.value}",
+        )  # fmt: skip
+    kind = "overridden" if own.status is not Status.CONFLICT else f"{decision.value}d"
+    message = f"work {work_id} {kind} at {phase.label} by {by}"
+    if own.status is not Status.CONFLICT:
+        message += f" ({decision.value}; override)"
+    return Recorded(row_id, message + _withdrawn(withdrawn))
 
 
 def record_retrieval(
@@ -373,6 +499,15 @@ def record_retrieval(
         raise ScreeningError("--location goes with 'retrieved' only")
     with store.transaction() as conn:
         _in_phase(conn, config, work_id, Phase.FULL_TEXT)
+        if status is Retrieval.NOT_RETRIEVED:
+            later = _later_activity(conn, work_id)
+            if later:
+                raise ScreeningError(
+                    f"work {work_id} has full-text decisions ({', '.join(later)}): its full text "
+                    "was assessed, so it was retrieved",
+                    hint=f"withdraw them first: rea decide {work_id} undo --phase full_text "
+                    "--reviewer NAME",
+                )
         row_id = db.insert_retrieval(
             conn,
             work_id=work_id,
@@ -403,3 +538,65 @@ def record_study_type(
             conn, work_id=work_id, study_type=study_type.value, recorded_by=by
         )
     return Recorded(row_id, f"work {work_id} study type {study_type.value}")
+
+
+def link_study(
+    store: Store, config: ScreeningConfig, work_ids: list[int], *, by: str, note: str = ""
+) -> Recorded:
+    """Record that several included reports (works) are reports of one study: PRISMA counts
+    them as one study and the report lists them together. The study is named by the first
+    work given, or by the study one of them already belongs to (whose reports stay in it)."""
+    config.reviewer(by)
+    works = list(dict.fromkeys(work_ids))
+    if len(works) < 2:
+        raise ScreeningError("name at least two works: the reports of one study")
+    with store.transaction() as conn:
+        for w in works:
+            _in_phase(conn, config, w, Phase.FULL_TEXT)
+            ft = outcome_of(conn, config, w, Phase.FULL_TEXT)
+            status = ft.status.value if ft else Status.PENDING.value
+            if ft is None or ft.status is not Status.INCLUDED:
+                raise ScreeningError(
+                    f"work {w} is not included at full text (its status there is {status})",
+                    hint="only included reports are grouped into studies",
+                )
+        studies = [s for w in works if (s := db.study_of(conn, w)) is not None]
+        study = studies[0] if studies else works[0]
+        members = set(works)
+        for s in dict.fromkeys(studies):
+            members.update(db.study_members(conn, s))
+        row_id = None
+        for w in sorted(members):
+            if db.study_of(conn, w) != study:
+                row_id = db.insert_study_link(
+                    conn, work_id=w, study_id=study, linked_by=by, note=note
+                )
+    listed = ", ".join(str(w) for w in sorted(members))
+    if row_id is None:
+        return Recorded(None, f"works {listed} are already reports of study {study} (unchanged)")
+    return Recorded(row_id, f"study {study}: reports {listed}")
+
+
+def unlink_study(
+    store: Store, config: ScreeningConfig, work_id: int, *, by: str, note: str = ""
+) -> Recorded:
+    """Take a report out of its study (it counts as a study of its own again)."""
+    config.reviewer(by)
+    with store.transaction() as conn:
+        if not db.work_exists(conn, work_id):
+            raise NotFound(f"no work {work_id} in this review")
+        study = db.study_of(conn, work_id)
+        if study is None:
+            raise ScreeningError(f"work {work_id} is not linked to a study")
+        row_id = db.insert_study_link(conn, work_id=work_id, study_id=None, linked_by=by, note=note)
+        rest = [w for w in db.study_members(conn, study) if w != work_id]
+        # the study is named by one of its reports: when that one leaves, the lowest remaining
+        # report names it; a report left alone is a study of its own again
+        new_name = rest[0] if len(rest) > 1 else None
+        if study == work_id or new_name is None:
+            for w in rest:
+                db.insert_study_link(conn, work_id=w, study_id=new_name, linked_by=by, note=note)
+    message = f"work {work_id} taken out of study {study}"
+    if study == work_id and new_name is not None:
+        message += f"; its other reports are now study {new_name}"
+    return Recorded(row_id, message)

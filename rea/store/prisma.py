@@ -22,24 +22,6 @@ class RecordRow:
 
 
 @dataclass(frozen=True)
-class DecisionRow:
-    decision_id: int
-    work_id: int
-    phase: str
-    reviewer: str
-    decision: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ResolutionRow:
-    work_id: int
-    phase: str
-    decision: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class WorkSummary:
     """What a reference list needs of a work: taken from its most complete record."""
 
@@ -59,9 +41,11 @@ class WorkSummary:
 
 
 def record_rows(store: Store) -> list[RecordRow]:
+    """The records PRISMA counts: the review's current records (the ``current_records`` view:
+    every import, and of each stage x source its current search run only)."""
     rows = store.conn.execute(
         "SELECT r.record_id, r.source, r.source_kind, r.stage, rw.work_id"
-        " FROM records r LEFT JOIN record_work rw ON rw.record_id = r.record_id"
+        " FROM current_records r LEFT JOIN record_work rw ON rw.record_id = r.record_id"
         " ORDER BY r.record_id"
     ).fetchall()
     return [
@@ -76,39 +60,6 @@ def record_rows(store: Store) -> list[RecordRow]:
     ]
 
 
-def decision_rows(store: Store) -> list[DecisionRow]:
-    """Every screening decision in the order it was made (the log is append-only)."""
-    rows = store.conn.execute(
-        "SELECT decision_id, work_id, phase, reviewer, decision, reason FROM decisions"
-        " ORDER BY decision_id"
-    ).fetchall()
-    return [
-        DecisionRow(
-            decision_id=int(r["decision_id"]),
-            work_id=int(r["work_id"]),
-            phase=str(r["phase"]),
-            reviewer=str(r["reviewer"]),
-            decision=str(r["decision"]),
-            reason=str(r["reason"]),
-        )
-        for r in rows
-    ]
-
-
-def latest_resolutions(store: Store) -> list[ResolutionRow]:
-    """The latest resolution of each work and phase."""
-    rows = store.conn.execute(
-        "SELECT work_id, phase, decision, reason FROM resolutions r"
-        " WHERE resolution_id = (SELECT max(resolution_id) FROM resolutions"
-        "   WHERE work_id = r.work_id AND phase = r.phase)"
-        " ORDER BY work_id, phase"
-    ).fetchall()
-    return [
-        ResolutionRow(int(r["work_id"]), str(r["phase"]), str(r["decision"]), str(r["reason"]))
-        for r in rows
-    ]
-
-
 def latest_retrieval(store: Store) -> dict[int, str]:
     """The latest full-text retrieval status of each work that has one."""
     rows = store.conn.execute(
@@ -116,6 +67,69 @@ def latest_retrieval(store: Store) -> dict[int, str]:
         " WHERE retrieval_id = (SELECT max(retrieval_id) FROM retrieval WHERE work_id = t.work_id)"
     ).fetchall()
     return {int(r["work_id"]): str(r["status"]) for r in rows}
+
+
+def current_study_links(store: Store) -> dict[int, int]:
+    """work → the work that stands for its study, for every report linked to a study."""
+    rows = store.conn.execute("SELECT work_id, study_id FROM current_study_links").fetchall()
+    return {int(r["work_id"]): int(r["study_id"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """One stage x source search of a run, and whether PRISMA counts it: ``current`` (its
+    records are among the current records), ``superseded`` (a later run of the same stage and
+    source is current; its records are kept, not counted) or ``incomplete`` (its run never
+    finished)."""
+
+    run_id: str
+    stage: str
+    source: str
+    records: int
+    state: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "stage": self.stage,
+            "source": self.source,
+            "records": self.records,
+            "state": self.state,
+        }
+
+
+def search_states(store: Store) -> list[SearchState]:
+    """Every search of every run, with its state (see :class:`SearchState`)."""
+    rows = store.conn.execute(
+        "SELECT s.run_id, s.stage, s.source, u.finished_at,"
+        " (SELECT count(*) FROM records AS r WHERE r.run_id = s.run_id AND r.stage = s.stage"
+        "   AND r.source = s.source) AS n,"
+        " EXISTS (SELECT 1 FROM current_records AS c WHERE c.run_id = s.run_id"
+        "   AND c.stage = s.stage AND c.source = s.source) AS current"
+        " FROM run_searches AS s JOIN runs AS u ON u.run_id = s.run_id"
+        " ORDER BY s.stage, s.source, s.run_id"
+    ).fetchall()
+    # a stage x source whose current run found nothing has no current record to tell it by:
+    # there the latest finished run is taken as current
+    has_current = {(r["stage"], r["source"]) for r in rows if r["current"]}
+    latest: dict[tuple[str, str], str] = {}
+    for r in rows:
+        if r["finished_at"] is not None:
+            key = (str(r["stage"]), str(r["source"]))
+            latest[key] = max(latest.get(key, ""), str(r["finished_at"]) + str(r["run_id"]))
+    found = []
+    for r in rows:
+        key = (str(r["stage"]), str(r["source"]))
+        if r["finished_at"] is None:
+            state = "incomplete"
+        elif r["current"] or (
+            key not in has_current and latest[key] == str(r["finished_at"]) + str(r["run_id"])
+        ):
+            state = "current"
+        else:
+            state = "superseded"
+        found.append(SearchState(str(r["run_id"]), key[0], key[1], int(r["n"]), state))
+    return found
 
 
 def latest_study_types(store: Store) -> dict[int, str]:

@@ -70,6 +70,11 @@ def _json_pairs(pairs: Iterable[tuple[str, str]]) -> str:
     return "[" + ", ".join(f"[{_quote(a)}, {_quote(b)}]" for a, b in pairs) + "]"
 
 
+def row_of(record: Record) -> dict[str, object]:
+    """The column values a record is stored with (as imported, without an import id)."""
+    return _row(record, None)
+
+
 def _row(record: Record, import_id: int | None) -> dict[str, object]:
     p = record.provenance
     return {

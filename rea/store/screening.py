@@ -12,8 +12,16 @@ import sqlite3
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from rea.screening_vocab import Tally
 from rea.store.connection import Store
 from rea.store.works import now
+
+#: The records a review works on (imports and each stage x source's current search), joined to
+#: their works: a work known only from a superseded run is in no phase.
+_CURRENT_LINKS = (
+    "(SELECT rw.work_id, rw.record_id FROM record_work AS rw"
+    " JOIN current_records AS cr ON cr.record_id = rw.record_id)"
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class ResolutionRow:
     decided_by: str
     note: str
     decided_at: str
+    override: bool = False  # given with --override on a work without a conflict
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,15 @@ def work_exists(conn: sqlite3.Connection, work_id: int) -> bool:
 
 
 def work_has_records(conn: sqlite3.Connection, work_id: int) -> bool:
+    """Whether the work has a current record (see :data:`_CURRENT_LINKS`)."""
+    row = conn.execute(
+        f"SELECT 1 FROM {_CURRENT_LINKS} WHERE work_id = :w LIMIT 1", {"w": work_id}
+    ).fetchone()
+    return row is not None
+
+
+def work_has_any_record(conn: sqlite3.Connection, work_id: int) -> bool:
+    """Whether any record, current or of a superseded search run, is linked to the work."""
     row = conn.execute(
         "SELECT 1 FROM record_work WHERE work_id = :w LIMIT 1", {"w": work_id}
     ).fetchone()
@@ -115,7 +133,10 @@ def work_has_records(conn: sqlite3.Connection, work_id: int) -> bool:
 
 
 def works_with_records(store: Store) -> list[int]:
-    rows = _plain(store.conn).execute("SELECT DISTINCT work_id FROM record_work ORDER BY work_id")
+    """The works of the title/abstract phase: those with a current record."""
+    rows = _plain(store.conn).execute(
+        f"SELECT DISTINCT work_id FROM {_CURRENT_LINKS} ORDER BY work_id"
+    )
     return [w for (w,) in rows]
 
 
@@ -190,7 +211,7 @@ def assigned_work_ids(store: Store, phase: str) -> set[int]:
 def unassigned_works_with_records(store: Store, phase: str) -> list[int]:
     """Works with records that nobody is assigned to in the phase."""
     rows = store.conn.execute(
-        "SELECT DISTINCT rw.work_id FROM record_work AS rw WHERE NOT EXISTS"
+        f"SELECT DISTINCT rw.work_id FROM {_CURRENT_LINKS} AS rw WHERE NOT EXISTS"
         " (SELECT 1 FROM assignments AS a WHERE a.work_id = rw.work_id AND a.phase = :p)"
         " ORDER BY rw.work_id",
         {"p": phase},
@@ -332,67 +353,34 @@ def count_decision_rows(store: Store) -> int:
     return int(store.conn.execute("SELECT count(*) FROM decisions").fetchone()[0])
 
 
-# --- final status --------------------------------------------------------------------------
+# --- the counts the final-decision rule reads -------------------------------------------------
 
-# The rule (rea.screening.model.outcome says the same in Python, and a test holds them equal):
-# a resolution is the final word; otherwise a work is pending until every assigned reviewer has
-# decided; then an exclude beside an include or maybe is a conflict, a maybe that does not count
-# as include is a conflict, exclusions with different reasons are a conflict where reasons are
-# required; else all-exclude is excluded and the rest included.
-_OUTCOMES = """
-SELECT work_id, status,
-       CASE WHEN resolved THEN resolution_reason
-            WHEN status = 'excluded' THEN exclude_reason ELSE '' END AS reason,
-       resolved, conflict
-FROM (
-  SELECT t.*, resolution IS NOT NULL AS resolved,
-    CASE
-      WHEN resolution IS NOT NULL
-        THEN CASE resolution WHEN 'include' THEN 'included' ELSE 'excluded' END
-      WHEN n_decided < n_assigned OR n_decided = 0 THEN 'pending'
-      WHEN n_exclude > 0 AND (n_include > 0 OR n_maybe > 0) THEN 'conflict'
-      WHEN n_maybe > 0 AND NOT :maybe_counts_as_include THEN 'conflict'
-      WHEN n_exclude > 0 AND :reason_required AND n_exclude_reasons > 1 THEN 'conflict'
-      WHEN n_exclude > 0 THEN 'excluded'
-      ELSE 'included'
-    END AS status,
-    CASE
-      WHEN resolution IS NOT NULL OR n_decided < n_assigned OR n_decided = 0 THEN ''
-      WHEN n_exclude > 0 AND (n_include > 0 OR n_maybe > 0) THEN 'disagree'
-      WHEN n_maybe > 0 AND NOT :maybe_counts_as_include THEN 'maybe'
-      WHEN n_exclude > 0 AND :reason_required AND n_exclude_reasons > 1 THEN 'reasons'
-      ELSE ''
-    END AS conflict
-  FROM screening_tally AS t
-  WHERE t.phase = :phase {work_filter}
+
+_TALLY = (
+    "SELECT work_id, n_assigned, n_decided, n_include, n_exclude, n_maybe, n_exclude_reasons,"
+    " exclude_reason, resolution, resolution_reason FROM screening_tally WHERE phase = :phase"
 )
-ORDER BY work_id
-"""
 
 
-def phase_outcomes(
-    conn: sqlite3.Connection,
-    phase: str,
-    *,
-    maybe_counts_as_include: bool,
-    reason_required: bool,
-    work_id: int | None = None,
-) -> list[tuple[int, str, str, int, str]]:
-    """The final status of every assigned work in a phase (or of one work), as plain tuples
-    (work_id, status, reason, resolved, conflict): status is pending, included, excluded or
-    conflict; reason the exclusion reason of a final exclusion; conflict is disagree, maybe or
-    reasons for a conflict, else ''."""
-    sql = _OUTCOMES.format(work_filter="AND t.work_id = :work_id" if work_id is not None else "")
-    rows = _plain(conn).execute(
-        sql,
-        {
-            "phase": phase,
-            "maybe_counts_as_include": maybe_counts_as_include,
-            "reason_required": reason_required,
-            "work_id": work_id,
-        },
+def tallies(conn: sqlite3.Connection, phase: str, *, work_id: int | None = None) -> list[Tally]:
+    """Every assigned work's standing decisions in a phase (or one work's), counted, with its
+    standing resolution: what :func:`rea.screening_vocab.outcome` turns into a final status.
+    The store counts; it does not decide."""
+    sql = _TALLY + (" AND work_id = :work_id" if work_id is not None else "") + " ORDER BY work_id"
+    rows = _plain(conn).execute(sql, {"phase": phase, "work_id": work_id})
+    return [Tally._make(row) for row in rows]
+
+
+def standing_votes(store: Store, phase: str) -> dict[int, dict[str, str]]:
+    """work → reviewer → standing decision, in a phase (what agreement is measured on)."""
+    votes: dict[int, dict[str, str]] = {}
+    rows = _plain(store.conn).execute(
+        "SELECT work_id, reviewer, decision FROM standing_decisions WHERE phase = :p",
+        {"p": phase},
     )
-    return rows.fetchall()
+    for work_id, reviewer, decision in rows:
+        votes.setdefault(work_id, {})[reviewer] = decision
+    return votes
 
 
 def standing_decisions(store: Store, phase: str) -> dict[tuple[int, str], tuple[str, str]]:
@@ -406,9 +394,9 @@ def standing_decisions(store: Store, phase: str) -> dict[tuple[int, str], tuple[
 
 def _member_filter(store: Store, members: Collection[int] | None) -> str:
     """A SQL condition on ``a.work_id``: the given works (loaded into a temporary table), or
-    when None every work that has records."""
+    when None every work that has a current record."""
     if members is None:
-        return "EXISTS (SELECT 1 FROM record_work AS rw WHERE rw.work_id = a.work_id)"
+        return f"EXISTS (SELECT 1 FROM {_CURRENT_LINKS} AS rw WHERE rw.work_id = a.work_id)"
     _load_work_set(store.conn, "member_works", members)
     return "a.work_id IN (SELECT work_id FROM temp.member_works)"
 
@@ -463,21 +451,6 @@ def double_screened_count(store: Store, phase: str, members: Collection[int] | N
     return int(row[0])
 
 
-def paired_decisions(
-    store: Store, phase: str, members: Collection[int] | None = None
-) -> list[tuple[int, str, str]]:
-    """(work, reviewer, decision) of the works that two or more reviewers have decided."""
-    where = _member_filter(store, members)
-    rows = _plain(store.conn).execute(
-        "SELECT s.work_id, s.reviewer, s.decision FROM work_tally AS a"
-        " JOIN standing_decisions AS s ON s.phase = a.phase AND s.work_id = a.work_id"
-        f" WHERE a.phase = :p AND a.n_decided >= 2 AND {where}"
-        " ORDER BY s.work_id, s.reviewer",
-        {"p": phase},
-    )
-    return list(rows)
-
-
 # --- notes and resolutions -------------------------------------------------------------------
 
 
@@ -510,10 +483,11 @@ def insert_resolution(
     reason: str,
     decided_by: str,
     note: str,
+    override: bool = False,
 ) -> int:
     cursor = conn.execute(
-        "INSERT INTO resolutions (work_id, phase, decision, reason, decided_by, note, decided_at)"
-        " VALUES (:w, :p, :d, :reason, :by, :note, :at)",
+        "INSERT INTO resolutions (work_id, phase, decision, reason, decided_by, note, decided_at,"
+        " override) VALUES (:w, :p, :d, :reason, :by, :note, :at, :override)",
         {
             "w": work_id,
             "p": phase,
@@ -522,9 +496,65 @@ def insert_resolution(
             "by": decided_by,
             "note": note,
             "at": now(),
+            "override": int(override),
         },
     )
     return int(cursor.lastrowid or 0)
+
+
+def standing_resolution(conn: sqlite3.Connection, work_id: int, phase: str) -> ResolutionRow | None:
+    """The resolution in force on a work in a phase (None: none, or withdrawn)."""
+    row = conn.execute(
+        "SELECT r.* FROM standing_resolutions AS s JOIN resolutions AS r"
+        " ON r.resolution_id = s.resolution_id WHERE s.work_id = :w AND s.phase = :p",
+        {"w": work_id, "p": phase},
+    ).fetchone()
+    return _resolution(row) if row else None
+
+
+def withdraw_resolution(
+    conn: sqlite3.Connection, resolution_id: int, *, withdrawn_by: str, note: str
+) -> int:
+    """Withdraw a resolution (a new row of ``resolution_withdrawals``; the resolution stays)."""
+    cursor = conn.execute(
+        "INSERT INTO resolution_withdrawals (resolution_id, withdrawn_by, withdrawn_at, note)"
+        " VALUES (:r, :by, :at, :note)",
+        {"r": resolution_id, "by": withdrawn_by, "at": now(), "note": note},
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def standing_decisions_of(conn: sqlite3.Connection, work_id: int, phase: str) -> list[DecisionRow]:
+    """Every reviewer's standing decision on one work in one phase, by reviewer."""
+    rows = conn.execute(
+        "SELECT d.* FROM standing_decisions AS s JOIN decisions AS d"
+        " ON d.decision_id = s.decision_id WHERE s.work_id = :w AND s.phase = :p"
+        " ORDER BY s.reviewer",
+        {"w": work_id, "p": phase},
+    ).fetchall()
+    return [_decision(r) for r in rows]
+
+
+def overrides(store: Store) -> list[ResolutionRow]:
+    """Every resolution given with --override (standing or not), oldest first."""
+    rows = store.conn.execute(
+        "SELECT * FROM resolutions WHERE override = 1 ORDER BY resolution_id"
+    ).fetchall()
+    return [_resolution(r) for r in rows]
+
+
+def _resolution(r: sqlite3.Row) -> ResolutionRow:
+    return ResolutionRow(
+        resolution_id=int(r["resolution_id"]),
+        work_id=int(r["work_id"]),
+        phase=r["phase"],
+        decision=r["decision"],
+        reason=r["reason"],
+        decided_by=r["decided_by"],
+        note=r["note"],
+        decided_at=r["decided_at"],
+        override=bool(r["override"]),
+    )
 
 
 def current_resolutions(store: Store, phase: str | None = None) -> list[ResolutionRow]:
@@ -533,19 +563,7 @@ def current_resolutions(store: Store, phase: str | None = None) -> list[Resoluti
         " ORDER BY phase, work_id",
         {"p": phase},
     ).fetchall()
-    return [
-        ResolutionRow(
-            resolution_id=int(r["resolution_id"]),
-            work_id=int(r["work_id"]),
-            phase=r["phase"],
-            decision=r["decision"],
-            reason=r["reason"],
-            decided_by=r["decided_by"],
-            note=r["note"],
-            decided_at=r["decided_at"],
-        )
-        for r in rows
-    ]
+    return [_resolution(r) for r in rows]
 
 
 # --- retrieval and study types ---------------------------------------------------------------
@@ -636,3 +654,45 @@ def sources_of_works(store: Store, work_ids: Iterable[int]) -> dict[int, list[st
     for w, source in rows:
         out.setdefault(w, []).append(source)
     return out
+
+
+# --- studies: several reports of one study -------------------------------------------------
+
+
+def insert_study_link(
+    conn: sqlite3.Connection, *, work_id: int, study_id: int | None, linked_by: str, note: str = ""
+) -> int:
+    """Link a report (work) to a study (named by the work that stands for it), or with
+    ``study_id`` None take it out of its study."""
+    cursor = conn.execute(
+        "INSERT INTO study_links (work_id, study_id, linked_by, linked_at, note)"
+        " VALUES (:w, :s, :by, :at, :note)",
+        {"w": work_id, "s": study_id, "by": linked_by, "at": now(), "note": note},
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def study_of(conn: sqlite3.Connection, work_id: int) -> int | None:
+    row = conn.execute(
+        "SELECT study_id FROM current_study_links WHERE work_id = :w", {"w": work_id}
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def study_members(conn: sqlite3.Connection, study_id: int) -> list[int]:
+    rows = conn.execute(
+        "SELECT work_id FROM current_study_links WHERE study_id = :s ORDER BY work_id",
+        {"s": study_id},
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def study_groups(store: Store) -> dict[int, list[int]]:
+    """study → its linked reports, for every study with a link in force."""
+    groups: dict[int, list[int]] = {}
+    rows = store.conn.execute(
+        "SELECT study_id, work_id FROM current_study_links ORDER BY study_id, work_id"
+    )
+    for study, work in rows:
+        groups.setdefault(int(study), []).append(int(work))
+    return groups

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rea.records import Record, SourceKind, fold_text
 from rea.store.connection import Store
-from rea.store.records import insert_many
+from rea.store.records import insert_many, row_of
 
 
 @dataclass(frozen=True)
@@ -216,3 +216,40 @@ def current_record_ids(store: Store) -> list[int]:
     and for each stage x source those of its latest finished run."""
     rows = store.conn.execute("SELECT record_id FROM current_records ORDER BY record_id")
     return [int(r[0]) for r in rows]
+
+
+def imported_contents(store: Store, source: str, stage: str) -> set[tuple[object, ...]]:
+    """What identifies each record imported from ``source`` for ``stage`` and what it says:
+    (identifiers, title, abstract, authors, journal, year, volume, issue, pages) per record."""
+    rows = store.conn.execute(
+        f"SELECT {', '.join(CONTENT_COLUMNS)} FROM records"
+        " WHERE import_id IS NOT NULL AND source = :source AND stage = :stage",
+        {"source": source, "stage": stage},
+    )
+    return {tuple(r) for r in rows}
+
+
+#: The columns that say which record a record is and what it holds (not where it came from).
+CONTENT_COLUMNS = (
+    "source_id",
+    "pmid",
+    "doi",
+    "pmcid",
+    "eid",
+    "wos_ut",
+    "title",
+    "abstract_json",
+    "authors_json",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+)
+
+
+def content_key(record: Record) -> tuple[object, ...]:
+    """The :data:`CONTENT_COLUMNS` of a record about to be stored, as the store would hold
+    them."""
+    row = row_of(record)
+    return tuple(row[c] for c in CONTENT_COLUMNS)
