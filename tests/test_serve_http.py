@@ -192,8 +192,10 @@ def test_bad_requests_get_a_clear_message_and_change_nothing(
          "not in your queue at full text"),
         (ah, "post", "/conflicts/title_abstract/1", {"decision": "include"}, 403,
          "not an adjudicator"),
+        (js, "post", "/conflicts/title_abstract/3", {"decision": "include"}, 409,
+         "has no conflict at title/abstract: its reviewers agree on include"),
         (js, "post", "/conflicts/title_abstract/1", {"decision": "include"}, 409,
-         "no open conflict"),
+         "has no screening decisions"),
         (js, "post", "/conflicts/title_abstract/999", {"decision": "include"}, 404, "no work 999"),
         (js, "post", "/conflicts/title_abstract/1", {"decision": "maybe"}, 400, "decision must"),
         (ah, "get", "/conflicts/title_abstract", None, 403, "not an adjudicator"),
@@ -546,3 +548,33 @@ def test_the_browser_queue_follows_the_reviews_ranking_order(tmp_path: Path) -> 
         rows = conn.execute("SELECT work_id, queue_order, via FROM decisions").fetchall()
     assert {(order, via) for _, order, via in rows} == {("random", "web")}
     assert [w for w, _, _ in rows] != sorted(w for w, _, _ in rows)  # not in id order
+
+
+def test_a_change_that_takes_a_work_out_of_full_text_is_refused_unless_asked_to_withdraw(
+    site: tuple[ReviewPaths, Server],
+) -> None:
+    paths, server = site
+    for phase in (TA, FT):
+        for who in ("AH", "MS"):
+            screening_pipeline.decide(paths, 1, "include", phase=phase, reviewer=who)
+    ah = client(server, "AH")
+    before = audit(paths)
+    refused = ah.post("/decisions/title_abstract/1", data={"decision": "exclude"})
+    assert refused.status_code == 409
+    assert "would take work 1 out of full text" in refused.text
+    assert audit(paths) == before
+    done = ah.post(
+        "/decisions/title_abstract/1", data={"decision": "exclude", "withdraw_later": "1"}
+    )
+    assert done.status_code == 303
+    with sqlite3.connect(paths.store) as conn:
+        rows = conn.execute(
+            "SELECT reviewer, phase, decision, via FROM decisions WHERE decision_id > ?"
+            " ORDER BY decision_id",
+            (before["decisions"],),
+        ).fetchall()
+    assert rows == [
+        ("AH", "title_abstract", "exclude", "web"),
+        ("AH", "full_text", "undo", "cascade"),
+        ("MS", "full_text", "undo", "cascade"),
+    ]

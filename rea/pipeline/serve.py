@@ -49,7 +49,6 @@ from rea.screening import (
     stats,
     term_pattern,
 )
-from rea.screening.service import outcome_of
 from rea.screening.session import load_work_view
 from rea.store import Store, open_store
 from rea.store import ranking as rdb
@@ -441,12 +440,17 @@ class WebReview:
         *,
         reason: str = "",
         note: str = "",
+        withdraw_later: bool = False,
     ) -> Recorded:
-        """A new decision of the reviewer on one of their works (a new row in the log)."""
+        """A new decision of the reviewer on one of their works (a new row in the log).
+        ``withdraw_later``: a title/abstract change that takes the work out of full text
+        withdraws its full-text decisions too (else it is refused, naming them)."""
         self._require_assigned(work_id, phase, reviewer)
         request = DecisionRequest(work_id, phase, reviewer, decision, reason, note)
         with self._session(reviewer, phase) as context:
-            result = record_decision(context.store, context.config, request, via="web")
+            result = record_decision(
+                context.store, context.config, request, via="web", withdraw_later=withdraw_later
+            )
             context.session.advance()
         return result
 
@@ -487,16 +491,10 @@ class WebReview:
         reason: str = "",
         note: str = "",
     ) -> Recorded:
+        """The adjudicator's resolution of a conflict (a work without one is refused by the
+        screening rules; the browser offers no override)."""
         self.require_adjudicator(adjudicator)
         store = self.store()
-        if not sdb.work_exists(store.conn, work_id):
-            raise NotFound(f"no work {work_id} in this review")
-        found = outcome_of(store.conn, self.config, work_id, phase)
-        if found is None or found.status is not Status.CONFLICT:
-            status = found.status.value if found else "not screened"
-            raise ScreeningError(
-                f"work {work_id} has no open conflict at {phase.label} (it is {status})"
-            )
         return resolve(
             store, self.config, work_id, phase, decision, adjudicator, reason=reason, note=note
         )

@@ -426,6 +426,7 @@ def create_app(review: WebReview, *, csrf: CsrfKeys | None = None) -> Flask:
             _decision(form.get("decision")),
             reason=_text(form.get("reason"), "reason", 100),
             note=_text(form.get("note"), "note"),
+            withdraw_later=form.get("withdraw_later") == "1",
         )
         back = form.get("back", "")
         if not back.startswith("/decisions") or back.startswith("//"):
