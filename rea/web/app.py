@@ -155,7 +155,7 @@ def curve_points(progress: PhaseProgress, width: int = 560, height: int = 240) -
     """The recall curve as SVG polyline points, at most about 400 of them."""
     curve = progress.curve
     last_x = max(curve[-1][0], 1)
-    top = max(progress.works and max(y for _, y in curve), 1)
+    top = max(max(y for _, y in curve), 1)
     step = max(1, len(curve) // 400)
     picked = [*curve[::step], curve[-1]]
     return " ".join(
