@@ -18,6 +18,7 @@ from flask import Flask, Response, g, jsonify, redirect, render_template, reques
 from werkzeug.exceptions import HTTPException
 
 from rea.errors import NotFound, ReaError, ScreeningError
+from rea.pipeline.screening import REASON_KEYS
 from rea.pipeline.serve import PhaseProgress, WebReview, WorkPage, hash_token
 from rea.screening import Decision, Phase, Reviewer, StudyType, WorkView
 from rea.web.security import (
@@ -33,8 +34,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: How many decisions the "My decisions" page lists at once.
 PER_PAGE = 50
-#: Keys of the exclusion reasons on the screening page, in the terminal screen's order.
-REASON_KEYS = "1234567890abcdfghjklnoprtvwxyz"
 MAX_NOTE = 4000
 
 
