@@ -46,6 +46,8 @@ from importlib import resources
 from typing import Any
 
 from rea.errors import NotFound, PrismaInconsistency
+from rea.query.databases import label as registry_label
+from rea.query.databases import prisma_category
 from rea.screening_vocab import (
     Agreement,
     Outcome,
@@ -75,25 +77,21 @@ TOTAL = "total"
 STUDY_TYPES = tuple(t.value for t in StudyType)
 NO_REASON = "no reason given"
 
-#: How sources are named in diagrams and in the PRISMA2020 CSV.
-SOURCE_LABELS = {
-    "pubmed": "PubMed",
-    "scopus": "Scopus",
-    "wos": "Web of Science",
-    "ovid": "Ovid MEDLINE",
-    "gponline": "GPOnline",
-    "pulse": "Pulse",
-    "hsj": "HSJ",
-    "citation_searching": "Citation searching",
-}
+#: How the reference review's own grey-literature sources are named in diagrams and in the
+#: PRISMA2020 CSV; databases and other common sources are named by rea.query.databases.
+SOURCE_LABELS = {"gponline": "GPOnline", "pulse": "Pulse", "hsj": "HSJ"}
 
 
 def source_label(source: str) -> str:
-    return SOURCE_LABELS.get(source, source)
+    return SOURCE_LABELS.get(source) or registry_label(source)
 
 
 def other_method(source: str) -> str:
-    """PRISMA 2020's three other methods: websites, organisations, citation searching."""
+    """PRISMA 2020's three other methods: websites, organisations, citation searching (the
+    source's category in rea.query.databases where it names one)."""
+    category = prisma_category(source)
+    if category in ("websites", "organisations", "citations"):
+        return category
     if "citation" in source:
         return "citations"
     if source.startswith("org") or source.endswith("_org"):

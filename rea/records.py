@@ -7,7 +7,6 @@ This module is pure: no I/O.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import unquote
@@ -84,6 +83,101 @@ class Record:
         parts = [f"{s.label}: {s.text}" if s.label else s.text for s in self.abstract]
         return "\n".join(parts)
 
+    @property
+    def unidentified(self) -> bool:
+        """Neither a title nor an identifier: kept, but only its citation can match it."""
+        return not (
+            self.title.strip() or self.doi or self.pmid or self.eid or self.wos_ut or self.pmcid
+        )
+
+
+class DocumentKind(StrEnum):
+    """What kind of item a record is, whatever vocabulary its source used for it."""
+
+    ARTICLE = "article"  # a journal article (also magazine and newspaper items)
+    MEETING = "meeting"  # a conference paper or a meeting abstract
+    THESIS = "thesis"
+    BOOK = "book"
+    CHAPTER = "chapter"
+    REPORT = "report"
+    UNKNOWN = "unknown"  # a generic type (RIS GEN, BibTeX misc) or none
+
+
+# RIS type codes, BibTeX/BibLaTeX entry types and the databases' own document types, all folded
+# to lower case; the same item exported as RIS or as BibTeX gets the same kind.
+_KINDS: dict[str, DocumentKind] = {
+    # RIS
+    "jour": DocumentKind.ARTICLE,
+    "ejour": DocumentKind.ARTICLE,
+    "jfull": DocumentKind.ARTICLE,
+    "mgzn": DocumentKind.ARTICLE,
+    "news": DocumentKind.ARTICLE,
+    "inpr": DocumentKind.ARTICLE,
+    "abst": DocumentKind.MEETING,
+    "conf": DocumentKind.MEETING,
+    "cpaper": DocumentKind.MEETING,
+    "thes": DocumentKind.THESIS,
+    "book": DocumentKind.BOOK,
+    "ebook": DocumentKind.BOOK,
+    "edbook": DocumentKind.BOOK,
+    "chap": DocumentKind.CHAPTER,
+    "echap": DocumentKind.CHAPTER,
+    "rprt": DocumentKind.REPORT,
+    "govdoc": DocumentKind.REPORT,
+    "gen": DocumentKind.UNKNOWN,
+    # BibTeX and BibLaTeX
+    "article": DocumentKind.ARTICLE,
+    "inproceedings": DocumentKind.MEETING,
+    "conference": DocumentKind.MEETING,
+    "proceedings": DocumentKind.MEETING,
+    "phdthesis": DocumentKind.THESIS,
+    "mastersthesis": DocumentKind.THESIS,
+    "thesis": DocumentKind.THESIS,
+    "inbook": DocumentKind.CHAPTER,
+    "incollection": DocumentKind.CHAPTER,
+    "booklet": DocumentKind.BOOK,
+    "techreport": DocumentKind.REPORT,
+    "report": DocumentKind.REPORT,
+    "misc": DocumentKind.UNKNOWN,
+    # databases (PubMed, Embase, Scopus, Web of Science, Ovid, PsycINFO)
+    "journal article": DocumentKind.ARTICLE,
+    "congress": DocumentKind.MEETING,
+    "meeting abstract": DocumentKind.MEETING,
+    "conference abstract": DocumentKind.MEETING,
+    "conference paper": DocumentKind.MEETING,
+    "conference review": DocumentKind.MEETING,
+    "proceedings paper": DocumentKind.MEETING,
+    "conference proceeding": DocumentKind.MEETING,
+    "dissertation": DocumentKind.THESIS,
+    "dissertation abstract": DocumentKind.THESIS,
+    "book chapter": DocumentKind.CHAPTER,
+}
+
+
+def document_kind(publication_types: tuple[str, ...], entry_type: str = "") -> DocumentKind:
+    """The kind of item from its publication types (RIS code, BibTeX entry type, database type).
+
+    The most specific kind wins: a record typed both ``Journal Article`` and ``Congress`` is a
+    meeting item; ``Article; Proceedings Paper`` (Web of Science) too.
+    """
+    found: set[DocumentKind] = set()
+    for value in (*publication_types, entry_type):
+        for part in re.split(r"[;|]", value.lower()):
+            kind = _KINDS.get(" ".join(part.split()))
+            if kind is not None:
+                found.add(kind)
+    for kind in (
+        DocumentKind.MEETING,
+        DocumentKind.THESIS,
+        DocumentKind.CHAPTER,
+        DocumentKind.BOOK,
+        DocumentKind.REPORT,
+        DocumentKind.ARTICLE,
+    ):
+        if kind in found:
+            return kind
+    return DocumentKind.UNKNOWN
+
 
 _DOI_PREFIX = re.compile(
     r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|(?:dx\.)?doi\.org/|https?://doi\.org/)", re.I
@@ -131,12 +225,20 @@ def normalize_pages(value: str | None) -> str:
     return f"{prefix}{first}-{prefix}{last}" if prefix else f"{first}-{last}"
 
 
+_NOT_WORD = re.compile(r"[^\w\s]|_")
+
+
 def fold_text(value: str) -> str:
-    """Lower case, diacritics removed, punctuation and runs of space folded to one space."""
-    text = unicodedata.normalize("NFKD", value)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[^\w\s]|_", " ", text.lower())
-    return " ".join(text.split())
+    """Lower case, transliterated to ASCII, punctuation and runs of space folded to one space.
+
+    ``Sørensen`` = ``Sorensen``, ``Łódź`` = ``Lodz``, ``straße`` = ``strasse``, ``Москва`` =
+    ``moskva``: anyascii (ISC licence) transliterates every script the same way everywhere.
+    """
+    if not value.isascii():
+        from anyascii import anyascii
+
+        value = anyascii(value)
+    return " ".join(_NOT_WORD.sub(" ", value.lower()).split())
 
 
 _INITIALS = re.compile(r"^(?:[A-Z]\.?\s?-?){1,4}$")

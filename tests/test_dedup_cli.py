@@ -180,3 +180,38 @@ def test_review_in_a_terminal_single_keys(tmp_path: Path) -> None:
     with open_store(root / "store.sqlite") as store:
         links = db.links(store)
     assert links[ids[3]] == links[ids[0]]
+
+
+def test_explain_shows_an_erratum_as_related_to_its_article(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from rea.cli import main
+
+    paths = make_review(tmp_path)
+    erratum = variant(
+        PCN_PUBMED,
+        pmid="32600001",
+        doi="",
+        title="Correction to: Primary care networks in England: a qualitative study of early "
+        "implementation [Br J Gen Pract 2020;70(697):e567-74]",
+        issue="699",
+        pages="e700",
+        publication_types=("Published Erratum",),
+    )
+    ids = add(paths, [PCN_PUBMED, PCN_SCOPUS, erratum])
+    runner = CliRunner()
+    assert runner.invoke(main, ["dedup", "--review", str(paths.root)]).exit_code == 0
+    with open_store(paths.store) as store:
+        links = db.links(store)
+    article_work, erratum_work = links[ids[0]], links[ids[2]]
+    assert article_work != erratum_work and links[ids[1]] == article_work
+    shown = runner.invoke(
+        main, ["dedup", "explain", str(article_work), "--review", str(paths.root)]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert (
+        f"related erratum: record {ids[2]} [pubmed, work {erratum_work}], kept apart, about "
+        f"record {ids[0]}: Correction to: Primary care networks"
+    ) in shown.stdout
+    back = runner.invoke(main, ["dedup", "explain", str(erratum_work), "--review", str(paths.root)])
+    assert f"related article: record {ids[0]} [pubmed, work {article_work}]" in back.stdout

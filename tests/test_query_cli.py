@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rea.query import DATABASES
 from tests.helpers import run_cli
 from tests.query_support import MINIMAL, REVIEW, VERBATIM, write
 
@@ -40,11 +41,7 @@ def test_render_all_writes_every_stage_and_database(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert files == sorted(
-        [
-            f"{s}/{db}.txt"
-            for s in ("1998-2012-reviews", "2013-2018-all")
-            for db in ("pubmed", "scopus", "wos", "ovid")
-        ]
+        [f"{s}/{db}.txt" for s in ("1998-2012-reviews", "2013-2018-all") for db in DATABASES]
         + ["NOTES.md"]
     )
 
@@ -83,7 +80,7 @@ def test_strict_makes_warnings_fail(tmp_path: Path) -> None:
 def test_shipped_strategy_passes_strict_lint_and_shows_its_stages() -> None:
     lint = run_cli(["query", "lint", "--strict", "--review", str(REVIEW)])
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    assert "0 error(s), 0 warning(s), 8 accepted" in lint.stderr
+    assert "0 error(s), 0 warning(s), 7 accepted" in lint.stderr
     show = run_cli(["query", "show", "--review", str(REVIEW)])
     assert show.returncode == 0
     assert "1998-2012-reviews  1998-01-01 .. 2012-12-31" in show.stdout
@@ -113,3 +110,78 @@ def test_malformed_strategy_gives_one_error_line_with_file_line_column(
     assert first.startswith(f"Error: {path}:{where}: "), result.stderr
     assert message in first
     assert "Traceback" not in result.stderr
+
+
+# -- rea query import (in-process) ---------------------------------------------------------------
+def _invoke(args: list[str]) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from rea.cli import main
+
+    result = CliRunner().invoke(main, args)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_import_writes_a_strategy_that_loads_and_renders_again(tmp_path: Path) -> None:
+    from rea.query import load_strategy
+
+    out = tmp_path / "searches" / "ovarian-nact" / "strategy.toml"
+    fixture = REVIEW.parents[1] / "tests" / "fixtures" / "query" / "ovid_coleridge2021.txt"
+    code, stdout, stderr = _invoke(
+        ["query", "import", "--from", "ovid", str(fixture), "--out", str(out)]
+    )
+    assert code == 0, stderr
+    assert stdout.strip() == str(out)
+    assert "Note: not carried over: drug therapy.fs." in stderr.splitlines()
+    assert "4 block(s); 5 note(s)" in stderr
+    strategy = load_strategy(out)
+    assert strategy.review_id == "ovarian-nact"
+    assert [b.name for b in strategy.blocks] == [
+        "ovarian-neoplasms",
+        "chemotherap",
+        "surg",
+        "randomized",
+    ]
+    text = out.read_text(encoding="utf-8")
+    assert "#   - not carried over: surgery.fs." in text  # the notes stay in the file
+    # the imported strategy renders for another database
+    code, stdout, stderr = _invoke(
+        ["query", "render", "--db", "embase", "--stage", "imported", "--review", str(out.parent)]
+    )
+    assert code == 0, stderr
+    assert "'Ovarian Neoplasms'" not in stdout  # a MeSH heading is not an Emtree heading
+    assert any("MeSH" in line and "Embase" in line for line in stderr.splitlines())
+
+
+def test_import_refuses_to_replace_a_strategy_and_reads_to_stdout(tmp_path: Path) -> None:
+    out = tmp_path / "strategy.toml"
+    out.write_text("mine\n", encoding="utf-8")
+    query = tmp_path / "q.txt"
+    query.write_text('"hip pain"[tiab:~2] AND english[la]\n', encoding="utf-8")
+    code, _, stderr = _invoke(
+        ["query", "import", "--from", "pubmed", str(query), "--out", str(out)]
+    )
+    assert code == 1
+    assert stderr.startswith(f"Error: {out}: the strategy file exists already")
+    assert out.read_text(encoding="utf-8") == "mine\n"
+    code, stdout, _ = _invoke(["query", "import", "--from", "pubmed", str(query)])
+    assert code == 0
+    assert "hip NEAR/2 pain" in stdout and 'languages = ["english"]' in stdout
+
+
+def test_import_of_unreadable_syntax_is_an_error_line_with_its_place(tmp_path: Path) -> None:
+    query = tmp_path / "history.txt"
+    query.write_text("#1 TS=(cancer)\n#2 #1 AND #7\n", encoding="utf-8")
+    code, _, stderr = _invoke(["query", "import", "--from", "wos", str(query)])
+    assert code == 1
+    assert stderr.splitlines()[0] == f"Error: {query}:2:11: #7 refers to no earlier line"
+
+
+def test_render_of_a_new_database_prints_its_query() -> None:
+    code, stdout, stderr = _invoke(
+        ["query", "render", "--db", "cochrane", "--stage", "2013-2018-all", "--review", str(REVIEW)]
+    )
+    assert code == 0, stderr
+    golden = (REVIEW / "queries" / "2013-2018-all" / "cochrane.txt").read_text(encoding="utf-8")
+    assert stdout == golden
+    assert "Search Manager's limits" in stderr

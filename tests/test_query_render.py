@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from rea.errors import NotFound, RenderError
 from rea.pipeline.query import render_all
 from rea.query import (
     DATABASES,
-    Group,
     Node,
-    Not,
-    Stage,
-    Strategy,
-    Term,
     load_strategy,
     parse,
     render,
 )
-from tests.query_support import REVIEW, STRATEGY, canonical, strip_truncation
+from rea.query.native import read_native
+from tests.query_support import REVIEW, STRATEGY, canonical, declared_forms
 
 STAGES = ("1998-2012-reviews", "2013-2018-all")
 QUERIES = REVIEW / "queries"
@@ -63,10 +56,10 @@ def test_pubmed_tags_every_term_and_keeps_the_boolean_structure(stage: str) -> N
     untagged = re.sub(r'("[^"]+"|[^\s()"]+)\[tiab\]', "", body)
     assert set(untagged.replace("(", " ").replace(")", " ").split()) == {"AND", "OR"}
     assert canonical(parse(body.replace("[tiab]", ""))) == canonical(
-        strip_truncation(_tree(stage), {"GP*"})
+        declared_forms(_tree(stage), {"GP*": ("GP", "GPs")})
     )
-    assert '"GP"[tiab]' in body and "GP*" not in body
-    assert any("GP*" in w and "4 characters" in w for w in rendered.warnings)
+    assert "GP[tiab] OR GPs[tiab]" in body and "GP*" not in body
+    assert any("GP*" in w and "4 characters" in w and "declares" in w for w in rendered.warnings)
     assert "review[pt]" not in rendered.text
 
 
@@ -89,43 +82,41 @@ def test_scopus_searches_title_and_abstract_with_its_filters(stage: str) -> None
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_wos_searches_each_group_in_title_or_abstract(stage: str) -> None:
+def test_wos_over_49_operators_is_written_as_history_lines_each_within_them(stage: str) -> None:
+    from rea.query.render.common import count_operators
+
     rendered = render(load_strategy(STRATEGY), "wos", stage)
-    body, years, language = rendered.text.rsplit(" AND ", 2)
-    assert years == f"PY=({'1998-2012' if stage.startswith('1998') else '2013-2018'})"
-    assert language == "LA=(English)"
-    assert "TS=" not in body
-    # each group is TI=(X) OR AB=(X) with the same X; folding them back gives the strategy
-    folded, count = re.subn(r"TI=\(([^()]*)\) OR AB=\(\1\)", r"(\1)", body)
-    assert count > 0 and "TI=" not in folded and "AB=" not in folded
-    assert canonical(parse(folded)) == canonical(strip_truncation(_tree(stage), {"GP*"}))
+    rows = rendered.text.splitlines()
+    assert len(rows) > 1
+    assert all(row.startswith(f"#{n} ") for n, row in enumerate(rows, start=1))
+    assert all(count_operators(row.split(" ", 1)[1]) <= 49 for row in rows)
+    years = "1998-2012" if stage.startswith("1998") else "2013-2018"
+    assert rows[-1] == f"#{len(rows)} #{len(rows) - 1} AND PY=({years}) AND LA=(English)"
+    # each group of terms is TI=(X) OR AB=(X) with the same X; no TS= (keywords not asked)
+    assert "TS=" not in rendered.text
+    for row in rows[:-1]:
+        body = row.split(" ", 1)[1]
+        if "TI=" in body:
+            assert re.fullmatch(r"\(TI=\(([^()]*)\) OR AB=\(\1\)\)", body), body
+    assert any("search-history lines" in w for w in rendered.warnings)
     assert any("Social Sciences Citation Index" in w for w in rendered.warnings)
+    assert "GP OR GPs" in rendered.text and "GP*" not in rendered.text
 
 
-def _ovid_tree(text: str) -> Node:
-    """Rebuild the boolean tree from numbered Ovid lines (term lines and combinations)."""
-    lines: dict[int, str] = {}
-    for row in text.splitlines():
-        number, line = row.split(" ", 1)
-        lines[int(number)] = line
+@pytest.mark.parametrize("db", ["pubmed", "wos"])
+def test_single_words_are_unquoted_unless_exact(db: str, tmp_path: Path) -> None:
+    from tests.query_support import write
 
-    def expr(n: int) -> str:
-        line = lines[n]
-        if line.endswith(".ti,ab."):
-            items = line[: -len(".ti,ab.")].strip("()").split(" or ")
-            return "(" + " OR ".join(f'"{i.replace("$", "*")}"' for i in items) + ")"
-        if line.startswith("limit "):
-            return expr(int(line.split()[1]))
-        combined = re.fullmatch(r"(and|or)/(\d+)-(\d+)", line)
-        if combined:
-            op, a, b = combined.group(1), int(combined.group(2)), int(combined.group(3))
-            return "(" + f" {op.upper()} ".join(expr(i) for i in range(a, b + 1)) + ")"
-        parts = line.split(" ")
-        ops = {p for p in parts[1::2]}
-        assert len(ops) == 1
-        return "(" + f" {ops.pop().upper()} ".join(expr(int(p)) for p in parts[::2]) + ")"
-
-    return parse(expr(max(lines)))
+    path = write(
+        tmp_path,
+        "[review]\ntitle = 't'\n[query]\ntext = '\"scope\" OR mouse[exact] OR \"at scale\"'\n"
+        "[[stages]]\nid = 'x'\ndate_from = 2000-01-01\ndate_to = 2000-12-31\n",
+    )
+    text = render(load_strategy(path), db, "x").text
+    if db == "wos":
+        assert text.startswith('(TI=(scope OR "mouse" OR "at scale") OR AB=(')
+    else:
+        assert text.startswith('(scope[tiab] OR mouse[tiab] OR "at scale"[tiab])')
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -137,7 +128,7 @@ def test_ovid_lines_combine_to_the_strategy(stage: str) -> None:
     assert rows[-1] == f'{len(rows)} limit {len(rows) - 1} to yr="{years}"'
     assert all(re.match(rf"{i} ", row) for i, row in enumerate(rows, start=1))
     assert ("*" not in rendered.text and "review$.ti,ab." in rendered.text) or stage != STAGES[0]
-    assert canonical(_ovid_tree(rendered.text)) == canonical(_tree(stage))
+    assert canonical(read_native(rendered.text, "ovid").tree) == canonical(_tree(stage))
     # a repeated block is searched once and its line number reused
     assert len(set(rows)) == len(rows)
 
@@ -167,13 +158,13 @@ def test_keywords_are_searched_only_when_asked() -> None:
     assert keyed.text.startswith("TITLE-ABS-KEY(")
     assert render(
         strategy, "wos", "2013-2018-all", fields="title_abstract_keywords"
-    ).text.startswith("(TS=(")
+    ).text.startswith("#1 TS=(")
 
 
 def test_bad_render_requests_are_errors() -> None:
     strategy = load_strategy(STRATEGY)
-    with pytest.raises(RenderError, match="unknown database 'embase'"):
-        render(strategy, "embase", "2013-2018-all")
+    with pytest.raises(RenderError, match="unknown database 'medline'"):
+        render(strategy, "medline", "2013-2018-all")
     with pytest.raises(RenderError, match="unknown render option"):
         render(strategy, "pubmed", "2013-2018-all", reviews=True)
     with pytest.raises(NotFound):
@@ -233,58 +224,94 @@ def test_render_all_removes_files_of_stages_that_are_gone(tmp_path: Path) -> Non
     assert mine.exists()
 
 
-# -- every renderer keeps the meaning of any tree ------------------------------------------------
-_AVOID = {"with", "near", "same", "adj", "and", "not"}
-_plain = st.from_regex(r"[a-z]{4,8}", fullmatch=True).filter(lambda w: w not in _AVOID)
-_last = st.builds(lambda w, star: w + ("*" if star else ""), _plain, st.booleans())
-_term = st.one_of(
-    st.builds(lambda w: Term((w,), False), _last),
-    st.builds(lambda ws, w: Term((*ws, w), True), st.lists(_plain, min_size=1, max_size=2), _last),
+def test_an_or_group_over_the_limit_is_split_into_lines_each_within_it(tmp_path: Path) -> None:
+    from rea.query.render.common import count_operators
+    from tests.query_support import write
+
+    words = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(120)]
+    text = "(" + " OR ".join(words) + ") AND (" + " OR ".join(f"z{w}" for w in words[:30]) + ")"
+    path = write(
+        tmp_path,
+        f"[review]\ntitle = 't'\n[query]\ntext = '{text}'\n"
+        "[[stages]]\nid = 'x'\ndate_from = 2000-01-01\ndate_to = 2001-12-31\n",
+    )
+    strategy = load_strategy(path)
+    rendered = render(strategy, "wos", "x")
+    rows = rendered.text.splitlines()
+    assert all(count_operators(row.split(" ", 1)[1]) <= 49 for row in rows)
+    assert rows[-1].endswith("AND PY=(2000-2001) AND LA=(English)")
+    imported = read_native(rendered.text, "wos")
+    assert imported.tree is not None
+    assert canonical(imported.tree) == canonical(strategy.query("x"))
+    # a database without a documented limit keeps one query
+    assert len(render(strategy, "scopus", "x").text.splitlines()) == 1
+
+
+def test_every_registered_database_has_a_renderer_a_reader_and_cited_rules() -> None:
+    import importlib
+
+    from rea.query.databases import DATABASES as ENTRIES
+    from rea.query.databases import label, prisma_category
+
+    for db, entry in ENTRIES.items():
+        module = importlib.import_module(f"rea.query.render.{entry.renderer}")
+        assert callable(getattr(module, "render", None)), db
+        assert entry.reader is not None
+        importlib.import_module(f"rea.query.native.{entry.reader}")
+        assert entry.docs, f"{db} cites no documentation"
+        assert entry.label and label(db) == entry.label
+        assert prisma_category(db) == "database"
+        assert entry.history is None or "{n}" in entry.history
+    assert label("citation_searching") == "Citation searching"
+    assert prisma_category("citation_searching") == "citations"
+    assert label("somewhere") == "somewhere" and prisma_category("somewhere") is None
+
+
+def test_headings_are_rendered_natively_or_in_their_closest_form_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    from tests.query_support import write
+
+    text = '("Primary Health Care"[mh] OR "primary health care"[emtree] OR "primary care*") AND gp'
+    path = write(
+        tmp_path,
+        f"[review]\ntitle = 't'\n[query]\ntext = '{text}'\n"
+        "[[stages]]\nid = 'x'\ndate_from = 2000-01-01\ndate_to = 2001-12-31\n",
+    )
+    strategy = load_strategy(path)
+    pubmed = render(strategy, "pubmed", "x")
+    assert pubmed.text.startswith('(("Primary Health Care"[mh] OR "primary care*"[tiab])')
+    assert any("Emtree heading" in w and "left out" in w for w in pubmed.warnings)
+    embase = render(strategy, "embase", "x")
+    assert "'primary health care'/exp" in embase.text and "Primary Health Care" not in embase.text
+    ovid = render(strategy, "ovid", "x").text.splitlines()
+    assert ovid[0] == "1 exp Primary Health Care/"
+    scopus = render(strategy, "scopus", "x")  # no vocabulary: each heading as a phrase
+    assert scopus.text.startswith('TITLE-ABS(("Primary Health Care" OR "primary care*") AND gp)')
+    assert any("no MeSH headings" in w for w in scopus.warnings)
+
+
+@pytest.mark.parametrize(
+    ("db", "written"),
+    [
+        ("pubmed", '"general practice"[tiab:~2]'),
+        ("scopus", "general W/2 practice"),
+        ("wos", "general NEAR/2 practice"),
+        ("ovid", "(general adj3 practice).ti,ab."),
+        ("embase", "(general NEAR/3 practice):ti,ab"),
+        ("cinahl", "TI (general N2 practice)"),
+        ("cochrane", "(general NEAR/3 practice):ti,ab"),
+        ("europepmc", 'TITLE_ABS:"general practice"~2'),
+    ],
 )
-_trees = st.recursive(
-    _term,
-    lambda kids: st.one_of(
-        st.builds(
-            lambda op, cs: Group(op, tuple(cs)),
-            st.sampled_from(["AND", "OR"]),
-            st.lists(kids, min_size=2, max_size=3),
-        ),
-        st.builds(Not, kids, kids),
-    ),
-    max_leaves=10,
-)
+def test_proximity_counts_words_between_as_each_database_does(
+    db: str, written: str, tmp_path: Path
+) -> None:
+    from tests.query_support import write
 
-
-def _strategy_of(tree: Node) -> Strategy:
-    stage = Stage("s", "s", date(2001, 1, 1), date(2003, 12, 31))
-    return Strategy("r", "t", None, (stage,), text=tree)
-
-
-def _read_back(db: str, text: str) -> Node:
-    """Undo each database's syntax and parse what is left with rea's own parser."""
-    if db == "pubmed":
-        body = text.rsplit(" AND ", 2)[0]
-        return parse(body.replace("[tiab]", ""))
-    if db == "scopus":
-        body = re.fullmatch(
-            r"TITLE-ABS\((.*)\) AND PUBYEAR > 2000 AND PUBYEAR < 2004"
-            r" AND LANGUAGE\(english\)",
-            text,
-        )
-        assert body, text
-        return parse(body.group(1).replace(" AND NOT ", " NOT "))
-    if db == "wos":
-        body = text.rsplit(" AND ", 2)[0]
-        folded, _ = re.subn(r"TI=\(([^()]*)\) OR AB=\(\1\)", r"(\1)", body)
-        assert "TI=" not in folded and "AB=" not in folded
-        return parse(folded)
-    return _ovid_tree(text)
-
-
-@settings(max_examples=60, deadline=None)
-@given(_trees)
-def test_every_renderer_keeps_the_boolean_meaning(tree: Node) -> None:
-    strategy = _strategy_of(tree)
-    for db in DATABASES:
-        rendered = render(strategy, db, "s")
-        assert canonical(_read_back(db, rendered.text)) == canonical(tree), (db, rendered.text)
+    path = write(
+        tmp_path,
+        "[review]\ntitle = 't'\n[query]\ntext = 'general NEAR/2 practice'\n"
+        "[[stages]]\nid = 'x'\ndate_from = 2000-01-01\ndate_to = 2001-12-31\n",
+    )
+    assert written in render(load_strategy(path), db, "x").text

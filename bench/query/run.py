@@ -14,6 +14,7 @@ sys.path.insert(0, str(REPO))
 
 from rea.query import DATABASES, load_strategy, render  # noqa: E402
 from rea.query.lint import lint_strategy, lint_text  # noqa: E402
+from rea.query.native import read_native  # noqa: E402
 from rea.query.parser import parse  # noqa: E402
 
 REVIEW = REPO / "searches" / "pcn-rea"
@@ -45,7 +46,16 @@ def main() -> int:
             for db in DATABASES:
                 render(strategy, db, stage.id)
 
-    timed("render 2 stages x 4 databases", 100, render_every)
+    timed(f"render 2 stages x {len(DATABASES)} databases", 20, render_every)
+    rendered = [
+        (db, render(strategy, db, stage.id).text) for stage in strategy.stages for db in DATABASES
+    ]
+
+    def import_every() -> None:
+        for db, text in rendered:
+            read_native(text, db)
+
+    timed(f"import the {len(rendered)} rendered queries back", 20, import_every)
     # a large strategy: 40 OR groups of 25 terms each, ANDed in pairs and ORed (1,000 terms)
     groups = [
         "(" + " OR ".join(f'"concept{g} term{t}*"' for t in range(25)) + ")" for g in range(40)

@@ -53,7 +53,7 @@ def _scores(scores: dict[str, float]) -> str:
 
 
 def _progress(stage: str, done: int, total: int) -> None:
-    what = {"prepared": "records normalised", "blocked": "candidate pairs to compare"}
+    what = {"prepared": "records normalised", "compared": "candidate pairs compared"}
     click.echo(f"{done} {what.get(stage, stage)}", err=True)
 
 
@@ -254,6 +254,16 @@ def explain_cmd(ctx: click.Context, review: str | None, work: int, as_json: bool
                     ],
                     "decisions": [asdict(d) for d in e.decisions],
                     "queued": [asdict(q) for q in e.queued],
+                    "related": [
+                        {
+                            "record_id": r.record.record_id,
+                            "work_id": r.work_id,
+                            "relation": r.relation,
+                            "to_record": r.to_record,
+                            "title": r.record.record.title,
+                        }
+                        for r in e.related
+                    ],
                 },
                 indent=2,
             )
@@ -282,6 +292,14 @@ def explain_cmd(ctx: click.Context, review: str | None, work: int, as_json: bool
         )
     for q in e.queued:
         click.echo(f"  queued: records {q.record_a} and {q.record_b} ({'; '.join(q.reasons)})")
+    for rel in e.related:
+        other = rel.record.record
+        in_work = f"work {rel.work_id}" if rel.work_id is not None else "no work yet"
+        theirs = rel.relation.split(" vs ", 1)[-1]
+        click.echo(
+            f"  related {theirs}: record {rel.record.record_id} [{other.provenance.source}, "
+            f"{in_work}], kept apart, about record {rel.to_record}: {other.title[:80]}"
+        )
 
 
 @dedup.command(

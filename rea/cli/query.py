@@ -1,4 +1,4 @@
-"""CLI commands: ``rea query render | lint | show``."""
+"""CLI commands: ``rea query render | lint | show | import``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from rea.cli.options import json_option, review_option
 from rea.errors import LintFailed
 from rea.pipeline import query as pipeline
 from rea.query import DATABASES
+from rea.query.databases import DATABASES as ENTRIES
+
+# The databases whose strategies rea reads back (their entries name a reader).
+READABLE = tuple(db for db, entry in ENTRIES.items() if entry.reader is not None)
 
 
 @click.group(
@@ -23,7 +27,7 @@ Example:
   rea query lint --verbatim searches/pcn-rea/box4-as-printed.txt""",
 )
 def query_group() -> None:
-    """Render, lint and show the review's search strategy (strategy.toml)."""
+    """Render, lint, show and import search strategies (strategy.toml)."""
 
 
 @query_group.command(
@@ -135,6 +139,51 @@ def lint_command(review: str | None, verbatim: Path | None, strict: bool, as_jso
     if report.errors or (strict and report.warnings):
         what = "errors" if report.errors else "warnings (--strict)"
         raise LintFailed(f"lint found {what}")
+
+
+@query_group.command(
+    "import",
+    epilog="""\b
+Example:
+  rea query import --from ovid medline-appendix.txt --out searches/my-review/strategy.toml
+  rea query import --from pubmed details.txt            # print the strategy.toml
+  rea query import --from wos history.txt --out strategy.toml --id my-review --force""",
+)
+@click.option(
+    "--from",
+    "db",
+    required=True,
+    type=click.Choice(READABLE),
+    help="The database whose syntax the file is written in.",
+)
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), help="strategy.toml to write."
+)
+@click.option("--id", "review_id", metavar="ID", help="[review] id (default: the --out folder).")
+@click.option("--title", help="[review] title.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def import_command(
+    db: str, file: Path, out: Path | None, review_id: str | None, title: str | None, force: bool
+) -> None:
+    """Read a native search strategy (a query, or numbered search-history lines) into a
+    strategy.toml: concept blocks, the expression over them, field tags, subject headings,
+    dates and languages. What could not be carried over is printed (stderr) and kept as
+    comments at the top of the file.
+    """
+    result = pipeline.import_strategy(
+        file, db, out=out, review_id=review_id, title=title, force=force
+    )
+    if out is None:
+        click.echo(result.text, nl=False)
+    else:
+        click.echo(str(out))
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(
+        f"{result.blocks} block(s); {len(result.notes)} note(s) on what could not be carried over",
+        err=True,
+    )
 
 
 @query_group.command(

@@ -195,6 +195,15 @@ def import_(
         f"imported {result.n_records} records from {file} as {result.source}/{result.stage} "
         f"({result.format}; kept as {result.path})"
     )
+    if result.unidentified:
+        shown = ", ".join(str(n) for n in result.unidentified[:10])
+        more = f" and {len(result.unidentified) - 10} more" if len(result.unidentified) > 10 else ""
+        click.echo(
+            f"{len(result.unidentified)} record(s) with neither a title nor an identifier "
+            f"(file positions {shown}{more}): kept and flagged; `rea dedup review` shows them "
+            "where their citation matches another record",
+            err=True,
+        )
 
 
 @click.command(

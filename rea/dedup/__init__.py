@@ -3,7 +3,15 @@
 Pure: no storage, no printing. rapidfuzz does the fuzzy matching, pandas the tabular export.
 """
 
-from rea.dedup.cluster import Cluster, DedupResult, Link, QueuedPair, deduplicate, kept_record
+from rea.dedup.cluster import (
+    Cluster,
+    DedupResult,
+    Link,
+    QueuedPair,
+    RelatedPair,
+    deduplicate,
+    kept_record,
+)
 from rea.dedup.compare import DISTINCT, MERGE, REVIEW, Verdict, compare
 from rea.dedup.normalize import Prepared, prepare
 
@@ -16,6 +24,7 @@ __all__ = [
     "Link",
     "Prepared",
     "QueuedPair",
+    "RelatedPair",
     "Verdict",
     "compare",
     "deduplicate",

@@ -9,12 +9,13 @@ existing works are never joined automatically (such a pair is queued for a human
 from __future__ import annotations
 
 import gc
+from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rea.dedup.compare import DISTINCT, MERGE, REVIEW, TITLE_LOOSE, Verdict, compare
-from rea.dedup.normalize import Prepared, prepare, record_completeness
+from rea.dedup.normalize import Prepared, Shared, prepare, record_completeness
 from rea.records import Record
 
 BLOCK_LIMIT = 40  # above this size a block is compared by sorted neighbourhood only
@@ -52,11 +53,22 @@ class QueuedPair:
 
 
 @dataclass(frozen=True)
+class RelatedPair:
+    """Two records of different items about one article: a notice (erratum, retraction,
+    expression of concern) or a reply, and the article it is about. Kept apart, shown together."""
+
+    record_a: int
+    record_b: int
+    relation: str  # "erratum vs article", "comment vs article", …
+
+
+@dataclass(frozen=True)
 class DedupResult:
     clusters: tuple[Cluster, ...]
     queue: tuple[QueuedPair, ...]
     containers: frozenset[str]
     pairs_compared: int
+    related: tuple[RelatedPair, ...] = ()
 
 
 def block_keys(p: Prepared) -> list[str]:
@@ -84,32 +96,46 @@ def block_keys(p: Prepared) -> list[str]:
     return keys
 
 
-def _candidate_pairs(prepared: list[Prepared]) -> set[tuple[int, int]]:
-    """Index pairs (i < j) that share a block key; big blocks by sorted neighbourhood."""
+def _candidate_pairs(prepared: list[Prepared]) -> Iterator[tuple[int, int]]:
+    """Index pairs (i < j) that share a block key, each once; big blocks by sorted neighbourhood.
+
+    Pairs are packed as ``i * n + j`` in a typed array and made unique with numpy, so that a
+    million records need tens of megabytes for them rather than gigabytes of tuples.
+    """
+    import numpy as np
+
+    n = len(prepared)
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(prepared):
         for key in block_keys(p):
             blocks[key].append(i)
-    pairs: set[tuple[int, int]] = set()
+    codes = array("q")
     for key, members in blocks.items():
-        n = len(members)
-        if n < 2:
+        size = len(members)
+        if size < 2:
             continue
-        if n <= BLOCK_LIMIT:
-            for x in range(n):
-                for y in range(x + 1, n):
-                    i, j = members[x], members[y]
-                    pairs.add((i, j) if i < j else (j, i))
+        if size <= BLOCK_LIMIT:
+            for x in range(size):
+                i = members[x]
+                for y in range(x + 1, size):
+                    j = members[y]
+                    codes.append(i * n + j if i < j else j * n + i)
             continue
         if key.startswith("e"):  # titles sharing an ending: neighbours by the ending
             ordered = sorted(members, key=lambda k: prepared[k].title[::-1])
         else:
             ordered = sorted(members, key=lambda k: prepared[k].title)
-        for x in range(n):
-            for y in range(x + 1, min(n, x + 1 + WINDOW)):
-                i, j = ordered[x], ordered[y]
-                pairs.add((i, j) if i < j else (j, i))
-    return pairs
+        for x in range(size):
+            i = ordered[x]
+            for y in range(x + 1, min(size, x + 1 + WINDOW)):
+                j = ordered[y]
+                codes.append(i * n + j if i < j else j * n + i)
+    del blocks
+    unique = np.unique(np.frombuffer(codes, dtype=np.int64)) if codes else np.empty(0, np.int64)
+    del codes
+    for start in range(0, len(unique), 65536):
+        for code in unique[start : start + 65536].tolist():
+            yield divmod(code, n)
 
 
 def container_dois(prepared: list[Prepared]) -> frozenset[str]:
@@ -228,7 +254,9 @@ def _deduplicate(
     progress: Progress | None,
 ) -> DedupResult:
     existing = dict(existing_links or {})
-    prepared = [prepare(rid, rec) for rid, rec in records]
+    shared: Shared = {}
+    prepared = [prepare(rid, rec, shared) for rid, rec in records]
+    del shared
     if progress:
         progress("prepared", len(prepared), len(prepared))
     index = {p.record_id: i for i, p in enumerate(prepared)}
@@ -269,21 +297,28 @@ def _deduplicate(
                 join(index[a], index[b], "human", {})
 
     # 3. candidate pairs, verdicts
-    candidates = _candidate_pairs(prepared)
-    if progress:
-        progress("blocked", len(candidates), len(candidates))
     edges: list[tuple[float, int, int, Verdict]] = []
     review: dict[tuple[int, int], Verdict] = {}
-    for i, j in candidates:
+    related: list[RelatedPair] = []
+    compared = 0
+    for i, j in _candidate_pairs(prepared):
+        compared += 1
         verdict = compare(prepared[i], prepared[j], containers)
         if verdict.decision == MERGE:
             edges.append((verdict.strength, i, j, verdict))
         elif verdict.decision == REVIEW:
             review[(i, j)] = verdict
-        elif verdict.rule == "veto":
+        elif verdict.rule in ("veto", "related"):
+            if verdict.rule == "related":
+                a, b = _pair(prepared[i].record_id, prepared[j].record_id)
+                first = prepared[i] if prepared[i].record_id == a else prepared[j]
+                second = prepared[j] if first is prepared[i] else prepared[i]
+                related.append(RelatedPair(a, b, f"{first.kind} vs {second.kind}"))
             # a veto holds for the whole group, not just this pair
             comps.apart[comps.find(i)].add(j)
             comps.apart[comps.find(j)].add(i)
+    if progress:
+        progress("compared", compared, compared)
     edges.sort(key=lambda e: (-e[0], e[1], e[2]))
 
     # 4. constrained union, strongest evidence first
@@ -324,7 +359,8 @@ def _deduplicate(
         clusters=clusters,
         queue=tuple(queue),
         containers=containers,
-        pairs_compared=len(candidates),
+        pairs_compared=compared,
+        related=tuple(sorted(related, key=lambda r: (r.record_a, r.record_b))),
     )
 
 
@@ -387,6 +423,7 @@ __all__ = [
     "DedupResult",
     "Link",
     "QueuedPair",
+    "RelatedPair",
     "deduplicate",
     "kept_record",
 ]

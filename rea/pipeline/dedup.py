@@ -82,6 +82,16 @@ class LinkedRecord:
 
 
 @dataclass(frozen=True)
+class RelatedRecord:
+    """A record of another item about the same article (an erratum and its article)."""
+
+    record: StoredRecord
+    work_id: int | None
+    relation: str  # this work's record's kind first: "article vs erratum"
+    to_record: int  # the record of this work it is related to
+
+
+@dataclass(frozen=True)
 class Explanation:
     work_id: int
     merged_into: int | None
@@ -91,6 +101,7 @@ class Explanation:
     screened: bool
     kept: int | None = None
     notes: tuple[str, ...] = field(default=())
+    related: tuple[RelatedRecord, ...] = ()
 
 
 def _open(paths: ReviewPaths) -> Store:
@@ -157,6 +168,9 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
         queued = db.replace_queue(
             conn,
             (db.QueueRow(q.record_a, q.record_b, q.scores, q.reasons) for q in result.queue),
+        )
+        db.replace_related(
+            conn, (db.RelatedRow(r.record_a, r.record_b, r.relation) for r in result.related)
         )
         db.finish_run(
             conn,
@@ -370,6 +384,21 @@ def explain(paths: ReviewPaths, work_id: int) -> Explanation:
         ids = [r.record.record_id for r in records]
         decisions = db.decisions_touching(store, ids)
         queued = [q for q in db.queue(store) if q.record_a in ids or q.record_b in ids]
+        related = []
+        links_by_record = db.links(store) if ids else {}
+        for row in db.related_to(store, ids):
+            mine, other = (row.record_a, row.record_b)
+            relation = row.relation
+            if mine not in ids:
+                mine, other = other, mine
+                relation = " vs ".join(reversed(relation.split(" vs ")))
+            if other in ids:
+                continue
+            stored_other = get_record(store, other)
+            if stored_other is not None:
+                related.append(
+                    RelatedRecord(stored_other, links_by_record.get(other), relation, mine)
+                )
         kept = (
             kept_record([(r.record.record_id, r.record.record) for r in records])
             if records
@@ -383,6 +412,7 @@ def explain(paths: ReviewPaths, work_id: int) -> Explanation:
             queued=tuple(queued),
             screened=work_id in db.screened_works(store),
             kept=kept,
+            related=tuple(related),
         )
 
 

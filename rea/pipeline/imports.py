@@ -33,6 +33,9 @@ class ImportResult:
     format: str
     n_records: int
     kind: str
+    # positions in the file of records with neither a title nor an identifier: kept and
+    # flagged, since only their citation can match them (``rea dedup review`` shows them)
+    unidentified: tuple[int, ...] = ()
 
 
 def import_file(
@@ -113,8 +116,18 @@ def import_file(
             imported_at=now(),
             records=records,
         )
+    unidentified = tuple(
+        r.provenance.position or i for i, r in enumerate(records, start=1) if r.unidentified
+    )
     return ImportResult(
-        import_id, provenance.snapshot or "", source, stage, fmt, len(records), kind.value
+        import_id,
+        provenance.snapshot or "",
+        source,
+        stage,
+        fmt,
+        len(records),
+        kind.value,
+        unidentified,
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from rea.config import find_review
-from rea.errors import ConfigError
+from rea.errors import ConfigError, StrategyError
 from rea.files import write_text_atomic
 from rea.query import DATABASES, Finding, RenderedQuery, Strategy, load_strategy, render
 from rea.query.lint import lint_strategy, lint_text
@@ -97,3 +99,64 @@ def lint(review: str | Path | None = None, *, verbatim: Path | None = None) -> L
             ) from None
         return LintReport(tuple(lint_text(text, path=verbatim)))
     return LintReport(tuple(lint_strategy(strategy_of(review))))
+
+
+@dataclass(frozen=True)
+class ImportedStrategy:
+    """A native strategy read back: the ``strategy.toml`` text, where it was written (None when
+    only printed), and what could not be carried over."""
+
+    text: str
+    path: Path | None
+    notes: tuple[str, ...]
+    blocks: int
+
+
+def import_strategy(
+    file: Path,
+    db: str,
+    *,
+    out: Path | None = None,
+    review_id: str | None = None,
+    title: str | None = None,
+    force: bool = False,
+) -> ImportedStrategy:
+    """Read a strategy written in ``db``'s syntax and write it as ``out`` (a strategy.toml);
+    the text is checked by loading it before anything is written."""
+    from rea.query.databases import DATABASES
+    from rea.query.native import read_native, to_toml
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the search: {exc}", where=str(file)) from None
+    if out is not None and out.exists() and not force:
+        raise ConfigError(
+            "the strategy file exists already", where=str(out), hint="pass --force to replace it"
+        )
+    imported = read_native(text, db, path=str(file))
+    if review_id is None:
+        base = out.parent.name if out is not None else file.stem
+        review_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", base).strip("-.") or "imported"
+        if not review_id[0].isalnum():
+            review_id = f"r{review_id}"
+    label = DATABASES[db].label
+    written = to_toml(
+        imported,
+        review_id=review_id,
+        title=title or f"Imported from {label}: {file.name}",
+        source=file.name,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        check = Path(tmp) / "strategy.toml"
+        check.write_text(written, encoding="utf-8")
+        try:
+            strategy = load_strategy(check)
+        except StrategyError as exc:  # a bug in the writer: say so plainly
+            raise StrategyError(
+                f"the imported strategy does not load ({exc.what}); please report this",
+                where=str(file),
+            ) from exc
+    if out is not None:
+        write_text_atomic(out, written, what="the strategy file")
+    return ImportedStrategy(written, out, tuple(imported.notes), len(strategy.blocks))

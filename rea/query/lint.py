@@ -9,18 +9,27 @@ Each rule returns :class:`Finding` objects:
   (``"network"`` in one, ``network*`` in the other);
 - ``short-stem``: truncation after four letters or fewer (``GP*`` also finds GPS and GPU;
   ``valu*`` and ``cost*`` expand to hundreds of words);
-- ``unsupported``: what a target database cannot run as written (rules in :data:`DB_RULES`);
+- ``unsupported``: a truncation a target database cannot run as written (rules in
+  :mod:`rea.query.databases`) for which the strategy declares no forms (``[truncation]``);
+- ``concept-copy``: a concept written twice (two OR groups with most terms in common) with a
+  term missing from one copy;
+- ``stopword-phrase``: a phrase that starts or ends with a stop word of a database that drops
+  stop words even inside quotes (PubMed, EBSCOhost);
+- ``quoted-bare``: the same word quoted (or ``[exact]``) in one place and bare in another, which
+  Web of Science searches differently (quotes turn lemmatization off);
 - the parser's own findings: ``unbalanced-quote``, ``empty-group``, ``implicit-and``,
   ``mixed-operators`` and other syntax errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from rea.query.ast import Group, Node, Term, iter_groups, iter_terms
+from rea.query.databases import DATABASES as DATABASE_ENTRIES
+from rea.query.databases import truncation_problems
 from rea.query.findings import Finding
 from rea.query.parser import parse_with_findings
 from rea.query.strategy import DATABASES, Strategy
@@ -28,28 +37,9 @@ from rea.query.strategy import DATABASES, Strategy
 #: Truncation after this many letters or fewer is flagged as a short stem.
 SHORT_STEM = 4
 
-# Database rules for truncation, each from the database's own help:
-# - PubMed: "At least four characters must be provided in the truncated term. The truncated term
-#   must be the last word in the phrase." PubMed truncates only at the end of a word.
-#   https://pubmed.ncbi.nlm.nih.gov/help/#truncating-search-terms
-# - Web of Science: "At least three characters must precede the wildcard in Title and Topic
-#   searches"; left-hand truncation needs three characters after the wildcard; very broad
-#   truncation "may return incomplete results (or no results)".
-#   images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html and
-#   images.webofknowledge.com/data/WOKRS529MR9/help/CCC/hs_topic.html
-# - Ovid: truncation and wildcard symbols "can be used anywhere in your search term, except as
-#   the first character"; * and $ truncate at the end of a word, # and ? are in-word wildcards.
-#   https://ciap.health.nsw.gov.au/training/ebp-learning-modules/module3/truncation-wildcards-and-phrases-on-ovid-databases.html
-# - Scopus: * may stand inside a word (h*emoglobin) and in loose phrases ("wind turbine*"), and
-#   at the start of a word (*behavio*). help.scopus.com/robo/projects/schelp/h_srchtips.htm,
-#   https://library-guides.ucl.ac.uk/scopus/search-techniques, libguides.oulu.fi Scopus guide
-DB_RULES = {
-    "pubmed": {"min_stem": 4, "leading": False, "inner": False, "phrase_last_only": True},
-    "wos": {"min_stem": 3, "leading": True, "inner": True, "phrase_last_only": False},
-    "ovid": {"min_stem": 1, "leading": False, "inner": False, "phrase_last_only": False},
-    "scopus": {"min_stem": 1, "leading": True, "inner": True, "phrase_last_only": False},
-}
-DB_NAMES = {"pubmed": "PubMed", "scopus": "Scopus", "wos": "Web of Science", "ovid": "Ovid MEDLINE"}
+# Each database's truncation rules, limits and stop words are in its entry of
+# rea.query.databases, with the documentation they come from.
+DB_NAMES = {db.id: db.label for db in DATABASE_ENTRIES.values()}
 
 
 def stem(word: str) -> str:
@@ -208,40 +198,31 @@ def lint_short_stems(terms: Iterable[Term], path: str | None) -> list[Finding]:
 
 def unsupported(term: Term, db: str) -> list[str]:
     """Why ``db`` cannot run ``term`` as written (empty if it can)."""
-    rules = DB_RULES[db]
-    name = DB_NAMES[db]
-    problems: list[str] = []
-    for n, word in enumerate(term.words):
-        if "*" not in word:
-            continue
-        leading = word.startswith("*")
-        if leading and not rules["leading"]:
-            problems.append(f"{name} cannot truncate at the start of a word ({word})")
-        elif leading and db == "wos" and _letters(word) < 3:
-            problems.append(f"{name} needs three characters after a leading * ({word})")
-        if not leading and 0 < _letters(stem(word)) < int(rules["min_stem"]):
-            problems.append(
-                f"{name} needs at least {rules['min_stem']} characters before * ({word})"
-            )
-        if "*" in word.strip("*") and not rules["inner"]:
-            problems.append(f"{name} truncates only at the end of a word ({word})")
-        if rules["phrase_last_only"] and n < len(term.words) - 1:
-            problems.append(f"{name} truncates only the last word of a phrase ({word})")
-    return problems
+    return truncation_problems(term, DATABASE_ENTRIES[db])
 
 
-def lint_databases(terms: Iterable[Term], dbs: Sequence[str], path: str | None) -> list[Finding]:
+def lint_databases(
+    terms: Iterable[Term],
+    dbs: Sequence[str],
+    path: str | None,
+    declared: Callable[[Term], bool] = lambda term: False,
+) -> list[Finding]:
+    """Truncations a target database cannot run, unless the strategy declares their forms."""
     out: list[Finding] = []
     for term in terms:
+        if declared(term):
+            continue
         for db in dbs:
             for problem in unsupported(term, db):
                 out.append(
                     Finding(
                         "unsupported",
                         "warning",
-                        f"{problem}; the rendered query says how it is searched instead",
+                        f"{problem}; without declared forms the rendered query searches less",
                         term.pos,
                         path,
+                        hint=f'declare the forms it stands for: [truncation] "{term.text}" = '
+                        '["...", "..."]',
                         db=db,
                         term=term.text,
                     )
@@ -249,7 +230,112 @@ def lint_databases(terms: Iterable[Term], dbs: Sequence[str], path: str | None) 
     return out
 
 
-FOREIGN = set("[]{}=?#$")
+def lint_stopword_phrases(
+    terms: Iterable[Term], dbs: Sequence[str], path: str | None
+) -> list[Finding]:
+    """Phrases that start or end with a word a database drops even inside quotes."""
+    out: list[Finding] = []
+    for term in terms:
+        if not term.is_phrase:
+            continue
+        edges = {term.words[0].lower(), term.words[-1].lower()}
+        for db in dbs:
+            dropped = sorted(edges & DATABASE_ENTRIES[db].stopwords)
+            if dropped:
+                out.append(
+                    Finding(
+                        "stopword-phrase",
+                        "warning",
+                        f"{term.written()} starts or ends with {', '.join(dropped)}, a stop word "
+                        f"{DB_NAMES[db]} ignores even inside quotes: it searches the rest of the "
+                        "phrase alone",
+                        term.pos,
+                        path,
+                        hint="drop the stop word, or use proximity between the other words",
+                        db=db,
+                        term=term.text,
+                    )
+                )
+    return out
+
+
+def lint_concept_copies(groups: Sequence[Sequence[Term]], path: str | None) -> list[Finding]:
+    """Two OR groups that share most of their terms (a concept written twice) where one copy
+    lacks a term the other has (and no spelling of it: that is ``inconsistent-term``)."""
+    out: list[Finding] = []
+    reported: set[tuple[int, str]] = set()
+    for i, first in enumerate(groups):
+        for j, second in enumerate(groups):
+            if i == j:
+                continue
+            keys1 = {t.key for t in first}
+            keys2 = {t.key for t in second}
+            shared = len(keys1 & keys2)
+            if keys1 == keys2 or shared < 2 or shared * 2 < min(len(keys1), len(keys2)):
+                continue
+            bases2 = {_base(t) for t in second}
+            for term in first:
+                if term.key in keys2 or _base(term) in bases2:
+                    continue
+                if any(subsumes(other, term) for other in second):
+                    continue
+                if (j, term.key) in reported:
+                    continue
+                reported.add((j, term.key))
+                where = second[0].pos
+                out.append(
+                    Finding(
+                        "concept-copy",
+                        "warning",
+                        f"{term.written()} (at {_where(term)}) is missing from this copy of the "
+                        "same concept",
+                        where,
+                        path,
+                        hint="write the concept once as a block, or add the term here",
+                        term=term.text,
+                    )
+                )
+    return out
+
+
+def lint_quoted_bare(
+    terms: Sequence[Term], dbs: Sequence[str], path: str | None, *, verbatim: bool
+) -> list[Finding]:
+    """A single word searched exactly in one place and bare in another: Web of Science
+    lemmatizes the bare word (finds its plural) but not the quoted one."""
+    if "wos" not in dbs:
+        return []
+    out: list[Finding] = []
+    first: dict[str, Term] = {}
+    reported: set[str] = set()
+
+    def exact(term: Term) -> bool:
+        return term.exact or (verbatim and term.quoted)
+
+    for term in terms:
+        if term.is_phrase or term.truncated:
+            continue
+        other = first.setdefault(term.key, term)
+        if exact(other) != exact(term) and term.key not in reported:
+            reported.add(term.key)
+            out.append(
+                Finding(
+                    "quoted-bare",
+                    "warning",
+                    f"{term.written()} here but {other.written()} at {_where(other)}: Web of "
+                    "Science lemmatizes the bare word (finds its plural and spelling variants) "
+                    "and not the quoted one",
+                    term.pos,
+                    path,
+                    hint="write the word the same way in both places",
+                    db="wos",
+                    term=term.text,
+                )
+            )
+    return out
+
+
+FOREIGN = set("{}=?#$")
 
 
 def lint_foreign_syntax(terms: Iterable[Term], path: str | None) -> list[Finding]:
@@ -275,18 +361,21 @@ def lint_foreign_syntax(terms: Iterable[Term], path: str | None) -> list[Finding
 
 
 def lint_tree(
-    node: Node, *, path: str | None = None, dbs: Sequence[str] = tuple(DB_RULES)
+    node: Node, *, path: str | None = None, dbs: Sequence[str] = DATABASES
 ) -> list[Finding]:
-    """Every lint of one tree."""
+    """Every lint of one tree (a search text as printed: quotes are taken as written)."""
     groups = _or_groups(node)
     terms = iter_terms(node)
     return (
         lint_duplicates(groups, path)
         + lint_subsumed(groups, path)
         + lint_inconsistent(groups, path)
+        + lint_concept_copies(groups, path)
         + lint_short_stems(terms, path)
         + lint_foreign_syntax(terms, path)
         + lint_databases(terms, dbs, path)
+        + lint_stopword_phrases(terms, dbs, path)
+        + lint_quoted_bare(terms, dbs, path, verbatim=True)
     )
 
 
@@ -313,20 +402,27 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def lint_strategy_tree(
-    blocks: Sequence[tuple[Node, str | None]], dbs: Sequence[str]
+    blocks: Sequence[tuple[Node, str | None]],
+    dbs: Sequence[str],
+    declared: Callable[[Term], bool] = lambda term: False,
 ) -> list[Finding]:
     """Lint the blocks of a strategy together (cross-block rules see all groups)."""
     groups: list[list[Term]] = []
+    every: list[Term] = []
     out: list[Finding] = []
     path = next((p for _, p in blocks if p), None)
     for node, where in blocks:
         own = _or_groups(node)
         groups += own
         terms = iter_terms(node)
+        every += terms
         out += lint_duplicates(own, where) + lint_subsumed(own, where)
         out += lint_short_stems(terms, where) + lint_foreign_syntax(terms, where)
-        out += lint_databases(terms, dbs, where)
+        out += lint_databases(terms, dbs, where, declared)
+        out += lint_stopword_phrases(terms, dbs, where)
     out += lint_inconsistent(groups, path)
+    out += lint_concept_copies(groups, path)
+    out += lint_quoted_bare(every, dbs, path, verbatim=False)
     return sort_findings(out)
 
 
@@ -340,7 +436,9 @@ def lint_strategy(strategy: Strategy) -> list[Finding]:
         trees.append((strategy.text, path))
     for stage in strategy.stages:
         trees += [(node, path) for _, node in stage.add_terms]
-    findings = list(strategy.findings) + lint_strategy_tree(trees, dbs or DATABASES)
+    findings = list(strategy.findings) + lint_strategy_tree(
+        trees, dbs or DATABASES, lambda term: strategy.forms(term) is not None
+    )
     if strategy.expression is not None:
         used = {t.text for t in iter_terms(strategy.expression)}
         findings += [
@@ -359,9 +457,13 @@ def lint_strategy(strategy: Strategy) -> list[Finding]:
     return sort_findings(_accept(f, strategy) for f in findings)
 
 
+#: Findings no ``[lint] accept`` rule can silence: they have a fix in the strategy format.
+UNACCEPTABLE = {"unsupported": 'declare the forms in [truncation], e.g. "GP*" = ["GP", "GPs"]'}
+
+
 def _accept(finding: Finding, strategy: Strategy) -> Finding:
     """Mark a finding the strategy's ``[lint] accept`` list has looked at and kept."""
-    if finding.severity == "error":
+    if finding.severity == "error" or finding.code in UNACCEPTABLE:
         return finding
     for rule in strategy.accepted:
         if rule.code != finding.code or (rule.db and rule.db != finding.db):

@@ -4,14 +4,22 @@ Syntax:
 
 - terms: bare words (``alliance``, ``network*``, ``super-partnership*``) or phrases in double
   quotes (``"primary care*"``); ``*`` truncates, inside or outside a phrase;
+- tags after a term, in square brackets: fields (``[ti]``, ``[ab]``, ``[kw]``, ``[tiab]``, or a
+  list such as ``[ti,kw]``), ``[exact]`` (no lemmatization or loose-phrase matching), and subject
+  headings: ``"Primary Health Care"[mh]`` (MeSH, exploded), ``[mh:noexp]``, ``[majr]`` (major
+  topic), ``[majr:noexp]``, and the same for Emtree, CINAHL Headings and the APA Thesaurus
+  (``[emtree]``, ``[emtree:noexp]``, ``[emtree:major]``, ``[cinahl]``, ``[apa:noexp]``...);
 - operators ``AND``, ``OR``, ``NOT`` (and ``AND NOT``, read as ``NOT``) in any case;
+- proximity: ``a NEAR/n b`` (at most n words between them, either order) and ``a PRE/n b``
+  (``a`` first); each side a term or a parenthesised OR group of terms;
 - parentheses group.
 
-Precedence, tightest first: ``NOT``, then ``AND``, then ``OR``; operators of equal precedence
-group from the left. So ``a OR b AND c`` means ``a OR (b AND c)`` and ``a AND b NOT c`` means
-``a AND (b NOT c)``. This is Web of Science's order; PubMed reads strictly left to right and Scopus
-binds ``OR`` before ``AND``, which is why every renderer writes its output fully parenthesised and
-the lint ``mixed-operators`` asks for parentheses wherever the databases would disagree.
+Precedence, tightest first: ``NEAR``/``PRE``, ``NOT``, then ``AND``, then ``OR``; operators of
+equal precedence group from the left. So ``a OR b AND c`` means ``a OR (b AND c)`` and
+``a AND b NOT c`` means ``a AND (b NOT c)``. This is Web of Science's order; PubMed reads
+strictly left to right and Scopus binds ``OR`` before ``AND``, which is why every renderer
+writes its output fully parenthesised and the lint ``mixed-operators`` asks for parentheses
+wherever the databases would disagree.
 
 Two terms side by side with no operator are read as ``AND`` (PubMed, Scopus and Web of Science do
 so) with the warning ``implicit-and``: Ovid reads adjacent words as a phrase.
@@ -23,24 +31,99 @@ its opening quote) and returns every error as a :class:`Finding`, so that lints 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rea.errors import Location, StrategyError
-from rea.query.ast import Group, Node, Not, Pos, Term
+from rea.query.ast import (
+    VOCABULARIES,
+    Group,
+    Heading,
+    Near,
+    Node,
+    Not,
+    Pos,
+    Term,
+    canonical_fields,
+)
 from rea.query.findings import Finding
 
 OPERATORS = ("AND", "OR", "NOT")
 START = Pos(1, 1)
+PROXIMITY = re.compile(r"^(NEAR|PRE)/(\d{1,3})$", re.IGNORECASE)
+
+#: Field tags: the neutral names and the PubMed spellings a pasted text may carry.
+FIELD_TAGS = {
+    "ti": ("ti",),
+    "ab": ("ab",),
+    "kw": ("kw",),
+    "tiab": ("ti", "ab"),
+    "tiabkw": ("ti", "ab", "kw"),
+    "title": ("ti",),
+    "title/abstract": ("ti", "ab"),
+}
+#: Subject-heading tags: vocabulary, explode, major.
+HEADING_TAGS = {
+    "mh": ("mesh", True, False),
+    "mesh": ("mesh", True, False),
+    "mesh terms": ("mesh", True, False),
+    "mh:noexp": ("mesh", False, False),
+    "mesh:noexp": ("mesh", False, False),
+    "mesh terms:noexp": ("mesh", False, False),
+    "majr": ("mesh", True, True),
+    "mesh major topic": ("mesh", True, True),
+    "majr:noexp": ("mesh", False, True),
+    "mesh major topic:noexp": ("mesh", False, True),
+}
+TAG_HELP = (
+    "tags: [ti] [ab] [kw] [tiab] [ti,kw] [exact]; headings [mh] [mh:noexp] [majr] "
+    "[majr:noexp] [emtree] [emtree:noexp] [emtree:major] [cinahl] [apa] (and :noexp, :major)"
+)
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    """What a ``[...]`` tag after a term says."""
+
+    fields: tuple[str, ...] | None = None
+    exact: bool = False
+    heading: tuple[str, bool, bool] | None = None  # vocabulary, explode, major
+
+
+def read_tag(text: str) -> TagSpec:
+    """Read the inside of a tag (``tiab``, ``ti,exact``, ``mh:noexp``); ValueError if unknown."""
+    raw = " ".join(text.lower().split())
+    heading = HEADING_TAGS.get(raw)
+    if heading is not None:
+        return TagSpec(heading=heading)
+    parts = raw.split(":")
+    if parts[0] in VOCABULARIES and parts[0] != "mesh":
+        options = set(parts[1:])
+        if options - {"noexp", "major"} or len(options) != len(parts) - 1:
+            raise ValueError(f"unknown heading option in [{text}]")
+        return TagSpec(heading=(parts[0], "noexp" not in options, "major" in options))
+    fields: set[str] = set()
+    exact = False
+    for item in (i.strip() for i in raw.split(",")):
+        if item == "exact":
+            exact = True
+        elif item in FIELD_TAGS:
+            fields.update(FIELD_TAGS[item])
+        else:
+            raise ValueError(f"unknown tag [{text}]")
+    return TagSpec(canonical_fields(fields) if fields else None, exact)
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "(" ")" "AND" "OR" "NOT" "TERM" "EMPTY" (an empty phrase) "EOF"
+    kind: str  # "(" ")" "AND" "OR" "NOT" "NEAR" "TERM" "EMPTY" (an empty phrase) "EOF"
     pos: Pos
-    term: Term | None = None
+    term: Term | Heading | None = None
     text: str = ""
+    distance: int = 0
+    ordered: bool = False
 
 
 class _Positions:
@@ -100,13 +183,20 @@ class _Reader:
                 i += 1
             elif ch == '"':
                 i = self._phrase(i, out)
+            elif ch == "[":
+                i = self._tag(i, out)
             else:
                 j = i
-                while j < n and not text[j].isspace() and text[j] not in '()"':
+                while j < n and not text[j].isspace() and text[j] not in '()"[':
                     j += 1
                 word = text[i:j]
+                proximity = PROXIMITY.match(word)
                 if word.upper() in OPERATORS:
                     out.append(Token(word.upper(), at(i), text=word))
+                elif proximity:
+                    ordered = proximity.group(1).upper() == "PRE"
+                    distance = int(proximity.group(2))
+                    out.append(Token("NEAR", at(i), text=word, distance=distance, ordered=ordered))
                 else:
                     out.append(Token("TERM", at(i), Term((word,), False, at(i)), word))
                 if j < n and text[j] == '"':
@@ -115,6 +205,44 @@ class _Reader:
                 i = j
         out.append(Token("EOF", at(n)))
         return self._merge_and_not(out)
+
+    def _tag(self, i: int, out: list[Token]) -> int:
+        """``[tiab]`` after a term: fields, exact, or a subject heading."""
+        text, at = self.text, self.positions.at
+        end = text.find("]", i)
+        line_end = text.find("\n", i)
+        line_end = len(text) if line_end == -1 else line_end
+        if end == -1 or end > line_end:
+            self.error("syntax", "this [ is never closed on its line", at(i), hint=TAG_HELP)
+            return line_end
+        inside = text[i + 1 : end]
+        previous = out[-1] if out else None
+        if previous is None or previous.kind != "TERM" or not isinstance(previous.term, Term):
+            self.error("syntax", f"a tag [{inside}] must follow a term", at(i), hint=TAG_HELP)
+            return end + 1
+        if text[i - 1].isspace():
+            self.error("syntax", f"no space is allowed before [{inside}]", at(i))
+            return end + 1
+        try:
+            spec = read_tag(inside)
+        except ValueError as exc:
+            self.error("syntax", str(exc), at(i), hint=TAG_HELP)
+            return end + 1
+        term = previous.term
+        if spec.heading is not None:
+            vocabulary, explode, major = spec.heading
+            if term.truncated:
+                self.error("syntax", "a subject heading cannot be truncated", term.pos or at(i))
+                return end + 1
+            if term.fields is not None or term.exact:
+                self.error("syntax", "a subject heading takes no other tag", at(i))
+                return end + 1
+            node: Term | Heading = Heading(vocabulary, term.text, explode, major, term.pos)
+        else:
+            fields = spec.fields if spec.fields is not None else term.fields
+            node = replace(term, fields=fields, exact=term.exact or spec.exact)
+        out[-1] = Token("TERM", previous.pos, node, previous.text + text[i : end + 1])
+        return end + 1
 
     def _phrase(self, i: int, out: list[Token]) -> int:
         text, at = self.text, self.positions.at
@@ -143,9 +271,9 @@ class _Reader:
     def _stray_closing_quote(self, j: int, out: list[Token]) -> None:
         """A quote glued to the end of a word closes a phrase whose opening quote is missing."""
         k = len(out)
-        while k > 0 and out[k - 1].kind == "TERM" and not out[k - 1].term.quoted:  # type: ignore[union-attr]
+        while k > 0 and out[k - 1].kind == "TERM" and _bare_word(out[k - 1].term):
             k -= 1
-        words = tuple(w for tok in out[k:] for w in tok.term.words)  # type: ignore[union-attr]
+        words = tuple(w for tok in out[k:] if isinstance(tok.term, Term) for w in tok.term.words)
         start = out[k].pos
         self.error(
             "unbalanced-quote",
@@ -165,6 +293,10 @@ class _Reader:
             else:
                 merged.append(tok)
         return merged
+
+
+def _bare_word(node: Term | Heading | None) -> bool:
+    return isinstance(node, Term) and not node.quoted and node.fields is None and not node.exact
 
 
 class _Parser:
@@ -228,10 +360,10 @@ class _Parser:
                 if id(child) in self.bare:
                     self.reader.warn(
                         "mixed-operators",
-                        "OR mixed with AND or NOT without parentheses",
+                        "OR mixed with AND, NOT or proximity without parentheses",
                         self.bare[id(child)],
                         hint="add parentheses: PubMed reads left to right, Scopus does OR first, "
-                        "Web of Science does NOT and AND first",
+                        "Web of Science does NEAR, NOT and AND first",
                     )
         return children[0] if len(children) == 1 else Group("OR", tuple(children), start)
 
@@ -277,11 +409,11 @@ class _Parser:
         return node
 
     def parse_not(self) -> Node | None:
-        left = self.parse_primary()
+        left = self.parse_near()
         while self.peek().kind == "NOT":
             op = self.advance()
             before = self._errors()
-            right = self.parse_primary()
+            right = self.parse_near()
             if left is None:
                 self.reader.error(
                     "missing-operand",
@@ -294,6 +426,34 @@ class _Parser:
                 self._missing_right(op, before)
             else:
                 left = Not(left, right, left.pos)
+                self.bare[id(left)] = op.pos
+        return left
+
+    def parse_near(self) -> Node | None:
+        left = self.parse_primary()
+        while self.peek().kind == "NEAR":
+            op = self.advance()
+            before = self._errors()
+            right = self.parse_primary()
+            if left is None:
+                self.reader.error("missing-operand", f"{op.text} has nothing on its left", op.pos)
+                left = right
+                continue
+            if right is None:
+                self._missing_right(op, before)
+                continue
+            for side in (left, right):
+                if not _proximity_operand(side):
+                    self.reader.error(
+                        "syntax",
+                        f"each side of {op.text} must be a term or an OR group of terms",
+                        side.pos or op.pos,
+                        hint="write one proximity at a time, e.g. (a OR b) NEAR/3 (c OR d); "
+                        "subject headings and AND/NOT cannot stand inside a proximity",
+                    )
+                    break
+            else:
+                left = Near(left, right, op.distance, op.ordered, left.pos)
                 self.bare[id(left)] = op.pos
         return left
 
@@ -390,4 +550,15 @@ def _as_error(finding: Finding) -> StrategyError:
             finding.path or "<text>", pos.line if pos else None, pos.column if pos else None
         ),
         hint=finding.hint,
+    )
+
+
+def _proximity_operand(node: Node) -> bool:
+    """A term, a proximity, or an OR group of those."""
+    if isinstance(node, Term | Near):
+        return True
+    return (
+        isinstance(node, Group)
+        and node.op == "OR"
+        and all(isinstance(c, Term | Near) for c in node.children)
     )

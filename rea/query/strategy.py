@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from rea.errors import Location, NotFound, StrategyError
-from rea.query.ast import Group, Node, Not, Pos, Term, iter_terms
+from rea.query.ast import Group, Heading, Near, Node, Not, Pos, Term, iter_headings, iter_terms
+from rea.query.databases import DATABASE_IDS
 from rea.query.findings import Finding
-from rea.query.parser import parse_with_findings
+from rea.query.parser import TAG_HELP, TagSpec, parse_with_findings, read_tag
 from rea.query.tomlpos import TomlPositions
 
-#: Databases rea renders queries for.
-DATABASES = ("pubmed", "scopus", "wos", "ovid")
+#: Databases rea renders queries for (their descriptions: :mod:`rea.query.databases`).
+DATABASES = DATABASE_IDS
 #: The version of the strategy file format this code reads.
 FORMAT = 1
 #: Which fields the terms are searched in.
@@ -91,6 +92,14 @@ class Strategy:
     path: Path | None = None
     findings: tuple[Finding, ...] = ()
     accepted: tuple[Acceptance, ...] = ()
+    truncation: tuple[tuple[str, tuple[Term, ...]], ...] = ()
+
+    def forms(self, term: Term) -> tuple[Term, ...] | None:
+        """The forms declared in ``[truncation]`` for a truncated term (``GP*`` -> GP, GPs)."""
+        for key, forms in self.truncation:
+            if key == term.key:
+                return forms
+        return None
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -120,7 +129,8 @@ class Strategy:
         return node
 
     def terms(self, stage_id: str) -> list[str]:
-        """The plain terms a stage searches for (``primary care*``), each once, in order."""
+        """The plain terms a stage searches for (``primary care*``), each once, in order; subject
+        headings are not words of the text and are left out."""
         seen: dict[str, str] = {}
         for term in iter_terms(self.query(stage_id)):
             seen.setdefault(term.key, term.text)
@@ -128,10 +138,11 @@ class Strategy:
 
 
 # -- resolving a stage -------------------------------------------------------------------------
-def _map_terms(node: Node, change: Callable[[Term], Node | None]) -> Node | None:
-    """The tree with each term replaced by ``change(term)``; a term mapped to None is removed,
-    and groups left empty disappear (a NOT whose right side is gone keeps its left side)."""
-    if isinstance(node, Term):
+def _map_terms(node: Node, change: Callable[[Term | Heading], Node | None]) -> Node | None:
+    """The tree with each term or heading replaced by ``change(leaf)``; a leaf mapped to None is
+    removed, and groups left empty disappear (a NOT whose right side is gone keeps its left side;
+    a proximity that lost a side is gone)."""
+    if isinstance(node, Term | Heading):
         return change(node)
     if isinstance(node, Group):
         kept = [c for c in (_map_terms(child, change) for child in node.children) if c]
@@ -139,19 +150,31 @@ def _map_terms(node: Node, change: Callable[[Term], Node | None]) -> Node | None
             return None
         return kept[0] if len(kept) == 1 else Group(node.op, tuple(kept), node.pos)
     left, right = _map_terms(node.left, change), _map_terms(node.right, change)
+    if isinstance(node, Near):
+        if left is None or right is None:
+            return None
+        return Near(left, right, node.distance, node.ordered, node.pos)
     if left is None:
         return None
     return left if right is None else Not(left, right, node.pos)
 
 
 def _drop(node: Node, keys: frozenset[str]) -> Node | None:
-    """The tree without the terms in ``keys``."""
-    return _map_terms(node, lambda term: None if term.key in keys else term)
+    """The tree without the terms (and headings) in ``keys``."""
+    return _map_terms(node, lambda leaf: None if leaf.key in keys else leaf)
 
 
 def _substitute(node: Node, blocks: Mapping[str, Node | None]) -> Node | None:
     """The expression over block names with each name replaced by its block's tree."""
-    return _map_terms(node, lambda term: blocks[term.text])
+    return _map_terms(node, lambda leaf: blocks[leaf.text])
+
+
+def drop_key(text: str) -> str:
+    """What a ``drop_terms`` item matches: a term (``review*``) or a heading (``"X"[mh]``)."""
+    node, findings = parse_with_findings(text)
+    if isinstance(node, Term | Heading) and not any(f.severity == "error" for f in findings):
+        return node.key
+    return text.lower().strip('"')
 
 
 def _or(a: Node, b: Node) -> Node:
@@ -161,7 +184,7 @@ def _or(a: Node, b: Node) -> Node:
 
 
 def _resolve(strategy: Strategy, stage: Stage) -> Node | None:
-    keys = frozenset(t.lower().strip('"') for t in stage.drop_terms)
+    keys = frozenset(drop_key(t) for t in stage.drop_terms)
     if strategy.text is not None:
         return _drop(strategy.text, keys)
     added = dict(stage.add_terms)
@@ -180,11 +203,31 @@ def _drop_opt(node: Node | None, keys: frozenset[str]) -> Node | None:
 
 
 # -- loading -------------------------------------------------------------------------------------
+_TAGGED = re.compile(r"^(.*?)\[([^\[\]]+)\]$")
+
+
+def read_tag_or_none(text: str) -> TagSpec | None:
+    try:
+        return read_tag(text)
+    except ValueError:
+        return None
+
+
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-_TOP_KEYS = {"format", "review", "sources", "filters", "blocks", "query", "stages", "lint"}
+_TOP_KEYS = {
+    "format",
+    "review",
+    "sources",
+    "filters",
+    "blocks",
+    "query",
+    "stages",
+    "lint",
+    "truncation",
+}
 _ACCEPT_KEYS = {"code", "term", "db", "reason"}
 _REVIEW_KEYS = {"id", "title", "prospero", "reference", "note"}
 _SOURCE_KEYS = {"api", "import", "other"}
@@ -268,9 +311,15 @@ class _Loader:
         terms: list[Node] = []
         for n, item in enumerate(value):
             at = places[n] if n < len(places) else self.pos.key(table, key)
+            tagged = _TAGGED.match(item.strip())
+            tag = read_tag_or_none(tagged.group(2)) if tagged else None
+            if tagged and tag is None:
+                raise self.fail(f"[{table}] {key}: unknown tag in {item!r}", at, hint=TAG_HELP)
+            if tagged:
+                item = tagged.group(1)
             quoted = len(item) >= 2 and item.startswith('"') and item.endswith('"')
             words = tuple(item.strip('"').split())
-            if not words or any(ch in item.strip('"') for ch in '()"'):
+            if not words or any(ch in item.strip('"') for ch in '()"[]'):
                 raise self.fail(
                     f"[{table}] {key}: {item!r} is not one term",
                     at,
@@ -279,7 +328,13 @@ class _Loader:
                 )
             if len(words) == 1 and words[0].upper() in ("AND", "OR", "NOT"):
                 raise self.fail(f"[{table}] {key}: {item!r} is an operator, not a term", at)
-            terms.append(Term(words, quoted, at))
+            if tag is not None and tag.heading is not None:
+                vocabulary, explode, major = tag.heading
+                terms.append(Heading(vocabulary, " ".join(words), explode, major, at))
+                continue
+            fields = tag.fields if tag is not None else None
+            exact = tag.exact if tag is not None else False
+            terms.append(Term(words, quoted, at, fields, exact))
         return terms[0] if len(terms) == 1 else Group("OR", tuple(terms), terms[0].pos)
 
     def day(self, data: Mapping[str, Any], key: str, i: int) -> date:
@@ -390,6 +445,7 @@ class _Loader:
             path=self.path,
             findings=tuple(self.findings),
             accepted=self.load_accepted(data.get("lint", {})),
+            truncation=self.load_truncation(data.get("truncation", {})),
         )
         for stage in stages:
             self.check_drops(strategy, stage)
@@ -560,12 +616,60 @@ class _Loader:
                     where,
                     hint='e.g. { code = "subsumed-term", term = "scope", reason = "as printed" }',
                 )
+            if code == "unsupported":
+                raise self.fail(
+                    "[lint] accept cannot keep an unsupported truncation: the rendered query "
+                    "would search less",
+                    where,
+                    hint='declare the forms it stands for: [truncation] "GP*" = ["GP", "GPs"]',
+                )
             term, db = rule.get("term"), rule.get("db")
             if term is not None and not isinstance(term, str):
                 raise self.fail("[lint] accept term must be a string", where)
             if db is not None and db not in DATABASES:
                 raise self.fail(f"[lint] accept db must be one of {', '.join(DATABASES)}", where)
             out.append(Acceptance(code, reason.strip(), term, db))
+        return tuple(out)
+
+    def load_truncation(self, data: Any) -> tuple[tuple[str, tuple[Term, ...]], ...]:
+        """``[truncation] "GP*" = ["GP", "GPs"]``: the forms a truncated term stands for, used
+        where a database cannot run the truncation (a stem under its minimum)."""
+        at = self.pos.table("truncation") or self.pos.key("", "truncation")
+        if not isinstance(data, dict):
+            raise self.fail('[truncation] must be a table: "GP*" = ["GP", "GPs"]', at)
+        out: list[tuple[str, tuple[Term, ...]]] = []
+        for key, forms in data.items():
+            where = self.pos.key("truncation", key) or at
+            term_key = key.strip('"').lower()
+            if "*" not in term_key:
+                raise self.fail(
+                    f"[truncation] {key!r} has no *: list forms for a truncated term",
+                    where,
+                    hint='e.g. "GP*" = ["GP", "GPs"]',
+                )
+            if (
+                not isinstance(forms, list)
+                or not forms
+                or not all(isinstance(f, str) and f.strip() for f in forms)
+            ):
+                raise self.fail(f"[truncation] {key!r} must list the forms as strings", where)
+            terms: list[Term] = []
+            for form in forms:
+                words = tuple(form.strip('"').split())
+                if "*" in form or any(ch in form.strip('"') for ch in '()"[]'):
+                    raise self.fail(
+                        f"[truncation] {key!r}: {form!r} must be a plain word or phrase "
+                        "(no *, quotes, brackets)",
+                        where,
+                    )
+                if len(words) != len(term_key.split()):
+                    raise self.fail(
+                        f"[truncation] {key!r}: {form!r} has {len(words)} word(s), the term "
+                        f"{len(term_key.split())}",
+                        where,
+                    )
+                terms.append(Term(words, len(words) > 1, where))
+            out.append((term_key, tuple(terms)))
         return tuple(out)
 
     def check_drops(self, strategy: Strategy, stage: Stage) -> None:
@@ -576,8 +680,9 @@ class _Loader:
             else [b.node for b in strategy.blocks] + [n for _, n in stage.add_terms]
         )
         keys = {t.key for node in everything for t in iter_terms(node)}
+        keys |= {h.key for node in everything for h in iter_headings(node)}
         for term in stage.drop_terms:
-            if term.lower().strip('"') not in keys:
+            if drop_key(term) not in keys:
                 raise self.fail(
                     f"stage {stage.id!r} drops {term!r}, which the strategy does not contain",
                     self.pos.key("stages", "drop_terms", index),

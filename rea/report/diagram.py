@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from rea.query.databases import label as registry_label
+
 FONT = 12
 LINE = 15
 PAD = 8
@@ -30,16 +32,14 @@ X4, W4 = 860, 200  # other methods: side boxes
 WIDTH = X4 + W4 + 10
 GAP = 34
 
-LABELS = {
-    "pubmed": "PubMed",
-    "scopus": "Scopus",
-    "wos": "Web of Science",
-    "ovid": "Ovid MEDLINE",
-    "gponline": "GPOnline",
-    "pulse": "Pulse",
-    "hsj": "HSJ",
-    "citation_searching": "Citation searching",
-}
+#: The reference review's own grey-literature sources; databases and other common sources are
+#: named by rea.query.databases (see label()).
+LABELS = {"gponline": "GPOnline", "pulse": "Pulse", "hsj": "HSJ"}
+
+
+def label(source: str) -> str:
+    """How a source is named in the diagram and the report."""
+    return LABELS.get(source) or registry_label(source)
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def _n(box: str, label: str, n: int, *, indent: bool = False) -> Line:
 
 
 def _label(source: str) -> str:
-    return LABELS.get(source, source)
+    return label(source)
 
 
 def flow_svg(flow: Mapping[str, Any], *, title: str = "") -> str:

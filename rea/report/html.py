@@ -12,7 +12,7 @@ import jinja2
 
 from rea.errors import ReportError
 from rea.files import write_text_atomic
-from rea.report.diagram import LABELS, flow_svg
+from rea.report.diagram import flow_svg, label
 
 TYPE_HEADINGS = {
     "review": "Reviews",
@@ -125,7 +125,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["source"] = lambda s: LABELS.get(str(s), str(s))
+    env.filters["source"] = lambda s: label(str(s))
     return env
 
 

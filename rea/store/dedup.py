@@ -160,6 +160,44 @@ def queue(store: Store) -> list[QueueRow]:
     ]
 
 
+@dataclass(frozen=True)
+class RelatedRow:
+    record_a: int
+    record_b: int
+    relation: str
+
+
+def replace_related(conn: sqlite3.Connection, pairs: Iterable[RelatedRow]) -> int:
+    """Store the notices and replies found next to the articles they are about."""
+    conn.execute("DELETE FROM dedup_related")
+    n = 0
+    for p in pairs:
+        conn.execute(
+            "INSERT INTO dedup_related (record_a, record_b, relation) VALUES (:a, :b, :relation)",
+            {"a": p.record_a, "b": p.record_b, "relation": p.relation},
+        )
+        n += 1
+    return n
+
+
+def related_to(store: Store, record_ids: Iterable[int]) -> list[RelatedRow]:
+    """Related pairs touching any of the records."""
+    ids = sorted(set(record_ids))
+    found: dict[tuple[int, int], RelatedRow] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        params = {f"r{i}": v for i, v in enumerate(part)}
+        marks = ", ".join(f":r{i}" for i in range(len(part)))
+        rows = store.conn.execute(
+            f"SELECT * FROM dedup_related WHERE record_a IN ({marks}) OR record_b IN ({marks})",
+            params,
+        )
+        for r in rows:
+            row = RelatedRow(int(r["record_a"]), int(r["record_b"]), r["relation"])
+            found[(row.record_a, row.record_b)] = row
+    return [found[k] for k in sorted(found)]
+
+
 def replace_queue(conn: sqlite3.Connection, pairs: Iterable[QueueRow]) -> int:
     conn.execute("DELETE FROM dedup_queue")
     at = now()

@@ -1,18 +1,21 @@
 """Render a strategy's stage into a database's native query.
 
-:func:`render` is the one entry point. Each database module turns the stage's tree into text and
-says, as warnings, whatever it could not express exactly; it never silently searches something
-else. A database's own review filter is added only when asked (``review_filter=True``).
+:func:`render` is the one entry point. Each database's renderer (named by its entry in
+:mod:`rea.query.databases`) turns the stage's tree into text and says, as warnings, whatever it
+could not express exactly; it never silently searches something else. A database's own review
+filter is added only when asked (``review_filter=True``).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rea.errors import RenderError
-from rea.query.strategy import DATABASES, FIELDS, Stage, Strategy
+from rea.query.databases import DATABASES
+from rea.query.strategy import FIELDS, Stage, Strategy
 
 
 @dataclass(frozen=True)
@@ -37,23 +40,17 @@ class Options:
 Renderer = Callable[[Strategy, Stage, Options], RenderedQuery]
 
 
-def _renderers() -> dict[str, Renderer]:
-    from rea.query.render import ovid, pubmed, scopus, wos
-
-    return {
-        "pubmed": pubmed.render,
-        "scopus": scopus.render,
-        "wos": wos.render,
-        "ovid": ovid.render,
-    }
+def _renderer(db: str) -> Renderer:
+    module = importlib.import_module(f"rea.query.render.{DATABASES[db].renderer}")
+    function: Renderer = getattr(module, "render_" + db.replace("-", "_"), None) or module.render
+    return function
 
 
 def render(strategy: Strategy, db: str, stage_id: str, **options: Any) -> RenderedQuery:
-    """The native query of ``stage_id`` for ``db`` (one of ``pubmed``, ``scopus``, ``wos``,
-    ``ovid``).
+    """The native query of ``stage_id`` for ``db`` (an id of :data:`rea.query.DATABASES`).
 
     Options: ``review_filter=True`` adds the database's own review filter (``review[pt]``,
-    ``DOCTYPE(re)``, ``DT=(Review)``, Ovid ``limit N to "review"``) on top of the strategy's
+    ``DOCTYPE(re)``, ``DT=(Review)``, Ovid ``limit N to "review"``…) on top of the strategy's
     terms; ``fields="title_abstract_keywords"`` searches keywords too where the database can.
     """
     if db not in DATABASES:
@@ -69,4 +66,4 @@ def render(strategy: Strategy, db: str, stage_id: str, **options: Any) -> Render
     if opts.fields is not None and opts.fields not in FIELDS:
         raise RenderError(f"fields must be one of {', '.join(FIELDS)}")
     stage = strategy.stage(stage_id)
-    return _renderers()[db](strategy, stage, opts)
+    return _renderer(db)(strategy, stage, opts)

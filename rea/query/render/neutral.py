@@ -7,16 +7,18 @@ operator precedence.
 
 from __future__ import annotations
 
-from rea.query.ast import Group, Node, Term
+from rea.query.ast import Group, Heading, Near, Node, Term
 
 
 def to_text(node: Node) -> str:
-    if isinstance(node, Term):
+    if isinstance(node, Term | Heading):
         return node.written()
     if isinstance(node, Group):
         return f" {node.op} ".join(_child(c) for c in node.children)
+    if isinstance(node, Near):
+        return f"{_child(node.left)} {node.operator} {_child(node.right)}"
     return f"{_child(node.left)} NOT {_child(node.right)}"
 
 
 def _child(node: Node) -> str:
-    return node.written() if isinstance(node, Term) else f"({to_text(node)})"
+    return node.written() if isinstance(node, Term | Heading) else f"({to_text(node)})"

@@ -1,29 +1,33 @@
-"""Web of Science Core Collection advanced search: ``TI=``/``AB=``, ``PY=``, ``LA=``.
+"""Web of Science Core Collection advanced search: ``TI=``/``AB=``, ``NEAR/x``, ``PY=``, ``LA=``.
 
-Rules, from the Web of Science help (https://webofscience.help.clarivate.com/Content/
-search-rules.htm; images.webofknowledge.com/WOKRS58B4/help/WOK/hs_wildcards.html;
-images.webofknowledge.com/data/WOKRS529MR9/help/CCC/hs_topic.html):
-- ``TS=`` (Topic) searches title, abstract, author keywords and Keywords Plus; the review
-  searched titles and abstracts, so rea writes ``TI=(…) OR AB=(…)`` for each group of terms
-  (a term in the title and another in the abstract still match, as in a title/abstract field).
-  ``TS=`` is used when the strategy asks for keywords too.
-- Quotation marks search an exact phrase and turn lemmatization off ("mouse" does not find
-  mice); wildcards turn lemmatization off as well; ``*`` may be used inside quotes.
-- "At least three characters must precede the wildcard in Title and Topic searches".
-- Precedence: NEAR, SAME, NOT, AND, OR; the output is fully parenthesised.
-- ``PY=(1998-2012)`` publication years; ``LA=(English)``; ``DT=(Review)`` document type.
-- Editions (e.g. the Social Sciences Citation Index) are chosen in the interface, not in the
-  query string.
-- The help has limited a query to 49 Boolean operators (the limit now applies to All Fields
-  searches only); a longer query is counted and flagged.
+Rules (the registry entry in :mod:`rea.query.databases` cites the pages), from the Web of Science
+help (webofscience.help.clarivate.com/Content/search-rules.htm and search-operators.html;
+images.webofknowledge.com .../hs_wildcards.html, hs_topic.html):
+- ``TS=`` (Topic) searches title, abstract, author keywords and Keywords Plus; for title and
+  abstract rea writes ``TI=(…) OR AB=(…)`` for each group of terms, so that a term in the title
+  and another in the abstract still match; ``TS=`` when keywords are asked for too (Keywords
+  Plus included, with a note); ``AK=`` author keywords.
+- Lemmatization: "The product does not retrieve synonyms and lemmatized terms when you enclosed
+  search terms in quotation marks" (``"mouse"`` does not find mice); wildcards turn it off too.
+  So a single word is written without quotes unless the strategy marks it ``[exact]``; a phrase
+  needs its quotes (without them the words are ANDed) and a warning says it is not lemmatized.
+- "At least three characters must precede the wildcard in Title and Topic searches": shorter
+  stems are written as the forms the strategy declares for them.
+- ``NEAR/x``: at most x words between the terms, in any order; AND may not stand inside NEAR,
+  OR may. Web of Science has no ordered proximity: PRE/n is searched as NEAR/n, with a warning.
+- Precedence NEAR, SAME, NOT, AND, OR; the output is fully parenthesised.
+- "You can use up to 49 of these operators in a single search query": a longer query is written
+  as search-history lines (#1, #2 ... combined with #n AND #m), each within 49 operators.
+- ``PY=(1998-2012)``; ``LA=(English)``; ``DT=(Review)`` only when asked. Editions (e.g. the
+  Social Sciences Citation Index) are chosen in the interface, not in the query string.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rea.query.ast import Group, Node, Not, Term
-from rea.query.render.common import Notes, join, review_note, runnable_words, whole_years
+from rea.query.ast import Heading, Near, Term
+from rea.query.render.common import Renderer, render_with, review_note, whole_years
 
 if TYPE_CHECKING:
     from rea.query.render import Options, RenderedQuery
@@ -35,96 +39,71 @@ EDITION_NAMES = {
     "AHCI": "Arts & Humanities Citation Index (A&HCI)",
     "ESCI": "Emerging Sources Citation Index (ESCI)",
 }
-OPERATOR_LIMIT = 49
-OPERATOR_WORDS = {"NEAR", "SAME"}
+OPERATOR_WORDS = {"NEAR", "SAME", "AND", "OR", "NOT"}
 
 
-def _terms_only(node: Node) -> bool:
-    return isinstance(node, Term) or (
-        isinstance(node, Group)
-        and node.op == "OR"
-        and all(isinstance(c, Term) for c in node.children)
-    )
+class WebOfScience(Renderer):
+    WRAP = "groups"
 
-
-def _wrapped(text: str) -> bool:
-    """Is the whole text one parenthesised unit (its first ``(`` closed by its last ``)``)?"""
-    if not (text.startswith("(") and text.endswith(")")):
-        return False
-    depth, quoted = 0, False
-    for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch == "(":
-            depth += 1
-        elif not quoted and ch == ")":
-            depth -= 1
-            if depth == 0 and i < len(text) - 1:
-                return False
-    return True
-
-
-def render(strategy: Strategy, stage: Stage, options: Options) -> RenderedQuery:
-    from rea.query.render import RenderedQuery
-
-    notes = Notes()
-    fields = options.fields or strategy.filters.fields
-
-    def term(t: Term) -> str:
-        words = runnable_words(t, "wos", notes)
+    def word_text(self, words: tuple[str, ...], term: Term) -> str:
         text = " ".join(words)
-        quoted = t.quoted or len(words) > 1
-        if quoted and not any("*" in w for w in words):
-            notes.add(
+        single = len(words) == 1
+        operator = text.upper() in OPERATOR_WORDS or text.upper().startswith("NEAR/")
+        if single and not term.exact and not operator:
+            return text
+        if not any("*" in w for w in words):
+            self.notes.add(
                 'quoted terms are searched without lemmatization ("general practice" does not '
                 'find "general practices"), as Web of Science documents for quotation marks'
             )
-        if not quoted and (text.upper() in OPERATOR_WORDS or text.upper().startswith("NEAR/")):
-            quoted = True  # a bare NEAR or SAME would be read as an operator
-        return f'"{text}"' if quoted else text
+        return f'"{text}"'
 
-    tree = strategy.query(stage.id)
-    if fields == "title_abstract_keywords":
-        body = f"TS=({join(tree, term)})"
-    else:
-        notes.add(
-            "searched in titles (TI=) and abstracts (AB=), as the strategy asks; TS= (Topic) "
-            "would also search author keywords and Keywords Plus"
-        )
+    def wrap(self, inner: str, fields: tuple[str, ...], single: bool) -> str:
+        if fields == ("ti", "ab", "kw"):
+            self.notes.add(
+                "keywords searched with TS= (Topic): title, abstract, author keywords and "
+                "Keywords Plus"
+            )
+            return f"TS=({inner})"
+        if fields == ("ti", "ab"):
+            self.notes.add(
+                "searched in titles (TI=) and abstracts (AB=), as the strategy asks; TS= (Topic) "
+                "would also search author keywords and Keywords Plus"
+            )
+        codes = [self.db.field_codes[f] for f in fields]
+        if len(codes) == 1:
+            return f"{codes[0]}=({inner})"
+        return "(" + " OR ".join(f"{code}=({inner})" for code in codes) + ")"
 
-        def fielded(node: Node) -> str:
-            if _terms_only(node):
-                inner = join(node, term)
-                return f"(TI=({inner}) OR AB=({inner}))"
-            if isinstance(node, Group):
-                op = f" {node.op} "
-                return "(" + op.join(fielded(c) for c in node.children) + ")"
-            assert isinstance(node, Not)
-            return f"({fielded(node.left)} NOT {fielded(node.right)})"
+    def heading(self, h: Heading) -> str:  # never called: prepare() turns headings into phrases
+        return self.expr(Term(tuple(h.name.split()), True))
 
-        body = fielded(tree)
-    first, last = whole_years(stage, "wos", notes)
-    years = f"{first}" if first == last else f"{first}-{last}"
-    parts = [body if _wrapped(body) else f"({body})", f"PY=({years})"]
-    languages = [lang.capitalize() for lang in stage.languages]
-    if languages:
-        parts.append(f"LA=({' OR '.join(languages)})")
-    if options.review_filter:
-        parts.append("DT=(Review)")
-        notes.add(review_note("wos", "DT=(Review)"))
-    text = " AND ".join(parts)
-    editions = strategy.filters.wos_editions
-    if editions:
-        names = ", ".join(EDITION_NAMES.get(e, e) for e in editions)
-        notes.add(
-            f"select the edition(s) {names} under Web of Science Core Collection > Editions "
-            "before running: editions cannot be set in the query string"
-        )
-    operators = sum(text.count(f" {op} ") for op in ("AND", "OR", "NOT"))
-    if operators > OPERATOR_LIMIT:
-        notes.add(
-            f"the query has {operators} Boolean operators; Web of Science's help has limited a "
-            f"query to {OPERATOR_LIMIT} (today only for All Fields): if it is refused, run each "
-            "part as its own search and combine them in the search history (#1 OR #2 ...)"
-        )
-    return RenderedQuery(db="wos", stage=stage.id, text=text, warnings=notes.tuple(), params={})
+    def near_operator(self, node: Near) -> str:
+        if node.ordered:
+            self.notes.add(
+                f"Web of Science has no ordered proximity: {node.operator} is searched as "
+                f"NEAR/{node.distance}, in either order (more records)"
+            )
+        return f"NEAR/{node.distance}"
+
+    def filters(self) -> list[str]:
+        first, last = whole_years(self.ctx)
+        parts = [f"PY=({first if first == last else f'{first}-{last}'})"]
+        languages = [lang.capitalize() for lang in self.ctx.stage.languages]
+        if languages:
+            parts.append(f"LA=({' OR '.join(languages)})")
+        if self.ctx.options.review_filter:
+            parts.append("DT=(Review)")
+            self.notes.add(review_note("wos", "DT=(Review)"))
+        editions = self.ctx.strategy.filters.wos_editions
+        if editions:
+            names = ", ".join(EDITION_NAMES.get(e, e) for e in editions)
+            self.notes.add(
+                f"select the edition(s) {names} under Web of Science Core Collection > Editions "
+                "before running: editions cannot be set in the query string"
+            )
+        return parts
+
+
+def render(strategy: Strategy, stage: Stage, options: Options) -> RenderedQuery:
+    return render_with(WebOfScience, strategy, stage, options, "wos")

@@ -21,7 +21,6 @@ from rea.sources.readers.common import (
     fail,
     issns,
     read_text,
-    require_something,
     split_name,
     year_of,
 )
@@ -92,4 +91,4 @@ def read(path: Path, provenance: Provenance) -> Iterator[Record]:
             source_id=unique or eid or entry.key,
             url=url,
         )
-        yield require_something(path, line, position, record)
+        yield record

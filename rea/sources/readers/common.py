@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rea.errors import ImportFormatError, Location
-from rea.records import Author, Record, parse_author
+from rea.records import Author, parse_author
 
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
@@ -98,10 +98,3 @@ class Tagged:
 def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         yield number, line.rstrip("\r")
-
-
-def require_something(path: Path, line: int, position: int, record: Record) -> Record:
-    """A record needs a title or an identifier to be of any use."""
-    if not (record.title or record.doi or record.pmid or record.eid or record.wos_ut):
-        raise fail(path, line, "TI", f"record {position} has neither a title nor an identifier")
-    return record

@@ -27,7 +27,6 @@ from rea.sources.readers.common import (
     issns,
     numbered_lines,
     read_text,
-    require_something,
     split_name,
     year_of,
 )
@@ -120,7 +119,7 @@ def to_record(
         source_id=pmid_raw or str(entry.get("OID", "")).strip(),
         url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid_raw}/" if pmid_raw else "",
     )
-    return require_something(path, tags.start, position, record)
+    return record
 
 
 def read(path: Path, provenance: Provenance) -> Iterator[Record]:

@@ -28,7 +28,6 @@ from rea.sources.readers.common import (
     issns,
     numbered_lines,
     read_text,
-    require_something,
     split_name,
     year_of,
 )
@@ -147,4 +146,4 @@ def read(path: Path, provenance: Provenance) -> Iterator[Record]:
             source_id=eid or _first(entry, "accession_number", "id"),
             url=urls[0] if urls else "",
         )
-        yield require_something(path, tags.start, position, record)
+        yield record
