@@ -36,6 +36,7 @@ from rea.screening import (
     Decision,
     DecisionRequest,
     Phase,
+    PhaseState,
     Recorded,
     Retrieval,
     Reviewer,
@@ -44,6 +45,7 @@ from rea.screening import (
     StudyType,
     WorkView,
     load_screening_config,
+    phase_state,
     record_decision,
     resolve,
     stats,
@@ -506,6 +508,7 @@ class WebReview:
         self.config.reviewer(viewer)
         store = self.store()
         settings = load_ranking_settings(self.paths.screening)
+        state = phase_state(store, self.config)
         out = []
         for ps in stats(store, self.config):
             reviewers = tuple(
@@ -518,7 +521,7 @@ class WebReview:
                 )
                 for r in ps.reviewers
             )
-            history, works = self._blind_history(store, ps.phase, viewer)
+            history, works = self._blind_history(store, state, ps.phase, viewer)
             stopping = assess(
                 history,
                 works,
@@ -548,13 +551,16 @@ class WebReview:
             )
         return out
 
-    def _blind_history(self, store: Store, phase: Phase, viewer: str) -> tuple[list[bool], int]:
+    def _blind_history(
+        self, store: Store, state: PhaseState, phase: Phase, viewer: str
+    ) -> tuple[list[bool], int]:
         """The phase's works in the order first decided, labelled by final status, else by the
         viewer's own standing decision; works with neither are left out (their only decision
         is another reviewer's, not reconciled yet)."""
-        from rea.screening import final_decisions
-
-        finals = {f.work_id: f.status for f in final_decisions(store, self.config, phase)}
+        found = state.outcomes[phase]
+        finals = {
+            w: found[w].status if w in found else Status.PENDING for w in state.members[phase]
+        }
         own = {
             w: d
             for (w, who), (d, _reason) in sdb.standing_decisions(store, phase.value).items()
