@@ -44,6 +44,8 @@ class Settings:
     ncbi_tool: str = "rea"
     scopus_api_key: str | None = None
     scopus_insttoken: str | None = None
+    #: per-user state shared by rea processes (the request-rate slots); None: no sharing
+    state_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -61,10 +63,21 @@ class Settings:
             ncbi_tool=get("NCBI_TOOL") or "rea",
             scopus_api_key=get("SCOPUS_API_KEY"),
             scopus_insttoken=get("SCOPUS_INSTTOKEN"),
+            state_dir=default_state_dir(env),
         )
 
     def secrets(self) -> list[str]:
         return [s for s in (self.ncbi_api_key, self.scopus_api_key, self.scopus_insttoken) if s]
+
+
+def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where rea keeps per-user state shared by its processes: ``$REA_STATE_DIR``, else
+    ``$XDG_STATE_HOME/rea``, else ``~/.local/state/rea``."""
+    env = os.environ if env is None else env
+    if env.get("REA_STATE_DIR", "").strip():
+        return Path(env["REA_STATE_DIR"].strip())
+    base = env.get("XDG_STATE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".local" / "state") / "rea"
 
 
 def _is_secret(name: str) -> bool:

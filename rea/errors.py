@@ -92,6 +92,21 @@ class TransientSourceError(SourceError):
     """A failure worth retrying (429, 5xx, an error body in an HTTP 200, a dropped connection)."""
 
 
+class NotData(TransientSourceError):
+    """An answer that HTTP calls a success but that is not the data asked for (an empty body, a
+    truncated one, plain text, JSON where XML was asked, XML that does not parse, an error
+    message in the body). Retried like any transient failure, and never stored."""
+
+
+class UnreadableAnswer(SourceError):
+    """A request kept getting answers that are not data (the same one several times in a row,
+    or until the attempts ran out); ``what`` says what the service sent."""
+
+
+class QueryTooLong(SourceError):
+    """The service refused the request as too long (HTTP 413/414)."""
+
+
 class QuotaExceeded(SourceError):
     """The API key's quota is spent; retrying before the reset is pointless."""
 

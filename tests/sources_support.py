@@ -3,6 +3,7 @@ a review folder, and a runner for search subprocesses."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -170,7 +171,12 @@ def make_review(tmp: Path, name: str = "pcn-rea") -> ReviewPaths:
 
 
 def settings_for(server: ReplayServer, **extra: str) -> Settings:
-    env = {**server.env(), "NCBI_EMAIL": "info@example.org", **extra}
+    env = {
+        **server.env(),
+        "NCBI_EMAIL": "info@example.org",
+        "REA_STATE_DIR": os.environ["REA_STATE_DIR"],  # the test's own (tests/conftest.py)
+        **extra,
+    }
     return Settings.from_env(env)
 
 
@@ -192,3 +198,28 @@ def run_search_subprocess_code(review: Path, tasks_json: Path, resume: str | Non
         "print(r.run_id)\n"
     )
     return [sys.executable, "-c", code, str(review), str(tasks_json), resume or ""]
+
+
+def small_article(pmid: str, year: int) -> bytes:
+    """A minimal but valid PubMed article (for tests that need many records quickly)."""
+    return (
+        f'<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">{pmid}'
+        f"</PMID><Article><Journal><JournalIssue><PubDate><Year>{year}</Year></PubDate>"
+        f"</JournalIssue><Title>Journal of Tests</Title></Journal><ArticleTitle>Primary care "
+        f"networks, record {pmid}</ArticleTitle></Article></MedlineCitation><PubmedData>"
+        f'<ArticleIdList><ArticleId IdType="pubmed">{pmid}</ArticleId></ArticleIdList>'
+        f"</PubmedData></PubmedArticle>"
+    ).encode()
+
+
+def write_small_pubmed(
+    root: Path, n: int, *, term: str, first_pmid: int, years: tuple[int, int]
+) -> list[str]:
+    """Recordings for one PubMed term with ``n`` minimal articles; returns their PMIDs."""
+    span = years[1] - years[0] + 1
+    ids = [(str(first_pmid + i), f"{years[0] + i % span}/03/01") for i in range(n)]
+    record_pubmed_articles(
+        root, f"small-{first_pmid}", [small_article(p, int(d[:4])) for p, d in ids]
+    )
+    record_pubmed_search(root, term, ids)
+    return [p for p, _ in ids]

@@ -119,7 +119,7 @@ LAYERS: list[set[str]] = [
     {"pipeline"},
     {"report", "screening", "prisma", "dedup", "sources", "ranking"},
     {"store"},
-    {"records", "query", "config", "files", "screening_vocab"},
+    {"records", "query", "config", "files", "screening_vocab", "completeness"},
     {"errors"},
 ]
 

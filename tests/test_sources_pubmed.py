@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,7 @@ def _search(
     recordings: Path,
     faults: list[dict[str, object]] | None = None,
     sleep: Waits | None = None,
+    progress: Callable[[str], None] | None = None,
     **extra: str,
 ):  # type: ignore[no-untyped-def]
     paths = make_review(tmp_path)
@@ -52,7 +54,11 @@ def _search(
         for fault in faults or []:
             server.add_fault(**fault)  # type: ignore[arg-type]
         result = run_searches(
-            paths, [TASK], settings=settings_for(server, **extra), sleep=sleep or no_sleep
+            paths,
+            [TASK],
+            settings=settings_for(server, **extra),
+            sleep=sleep or no_sleep,
+            progress=progress,
         )
         seen = list(server.requests)
     with open_store(paths.store) as store:
@@ -153,16 +159,17 @@ def test_count_mismatch_is_warned_and_written(tmp_path: Path) -> None:
 def test_429_with_retry_after_and_500_are_retried(tmp_path: Path) -> None:
     rec = tmp_path / "rec"
     write_pubmed(rec, 30)
-    waits = Waits()
+    said: list[str] = []
     faults = [
         {"kind": "http_429", "service": "pubmed", "path": "efetch.fcgi", "retry_after": "7"},
         {"kind": "http_500", "service": "pubmed", "path": "esearch.fcgi", "times": 2},
     ]
-    _, _result, records, seen = _search(tmp_path, rec, faults, sleep=waits)
+    _, _result, records, seen = _search(tmp_path, rec, faults, progress=said.append)
     assert len(records) == 30
     # exponential back-off on esearch, then Retry-After honoured on efetch
-    assert [w for w in waits.waits if w >= 0.5] == [1.0, 2.0, 7.0]
-    assert len([r for r in seen if r.path == "esearch.fcgi"]) == 4
+    waits = [m.split(" in ")[-1] for m in said if "; retry " in m]
+    assert waits == ["1.0s", "2.0s", "7.0s"]
+    assert len([r for r in seen if r.path == "esearch.fcgi"]) == 3
 
 
 def test_error_body_in_http_200_is_retried_and_never_stored(tmp_path: Path) -> None:
@@ -251,15 +258,18 @@ def test_unrecorded_request_fails_loudly(tmp_path: Path, capfd: pytest.CaptureFi
     assert "rea replay: no recording matches" in capfd.readouterr().err
 
 
-def test_api_key_lifts_the_rate_and_is_sent(tmp_path: Path) -> None:
+def test_api_key_lifts_the_rate_with_a_margin(tmp_path: Path) -> None:
+    from rea.sources.ratelimit import MARGIN
+
     rec = tmp_path / "rec"
     write_pubmed(rec, 5)
     with replay(rec) as server:
         keyed = pubmed.make_http(settings_for(server, NCBI_API_KEY="k" * 36))
-        assert keyed.throttle.interval == pytest.approx(0.1)
+        assert keyed.slots.interval == pytest.approx(1 / (10 * (1 - MARGIN)))
         plain = pubmed.make_http(settings_for(server))
-        assert plain.throttle is keyed.throttle  # one limiter for everything that calls NCBI
-        assert plain.throttle.interval == pytest.approx(1 / 3)
+        assert plain.slots is keyed.slots  # one limiter for everything that calls NCBI
+        assert plain.slots.interval == pytest.approx(1 / (3 * (1 - MARGIN)))
+        assert plain.slots.shared  # and shared with the user's other rea processes
 
 
 def test_medline_date_and_electronic_date_give_years(tmp_path: Path) -> None:
@@ -300,7 +310,7 @@ def test_real_zero_hit_esearch_answer_gives_an_empty_search(tmp_path: Path) -> N
     exchange = {
         "service": "pubmed",
         "path": "esearch.fcgi",
-        "params": {"db": "pubmed", "term": "abcXYZ", "retmax": "0", "retstart": "0"},
+        "params": {"db": "pubmed", "term": "abcXYZ", "retmax": "9999", "retstart": "0"},
         "body_file": "esearch8.xml",
     }
     (rec / "exchanges" / "esearch8.json").write_text(json.dumps(exchange))

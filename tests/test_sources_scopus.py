@@ -149,8 +149,6 @@ def test_reset_in_seconds_from_now() -> None:
         (400, "Bad query", "Scopus rejected the request (400): Bad query"),
         (401, "Invalid API Key", "Scopus refused the API key (401)"),
         (403, "Requestor is not entitled", "Scopus denied access (403)"),
-        (413, "", "too long"),
-        (414, "", "too long"),
     ],
 )
 def test_refusals_are_clear_errors(
@@ -165,6 +163,21 @@ def test_refusals_are_clear_errors(
     response = HttpResponse(status, {"content-type": "application/json"}, body, "http://x")
     with pytest.raises(SourceError, match=expected.replace("(", r"\(").replace(")", r"\)")):
         scopus.check_scopus(response)
+
+
+@pytest.mark.parametrize("kind", ["http_413", "http_414"])
+def test_a_query_too_long_says_so_with_its_length(tmp_path: Path, kind: str) -> None:
+    from rea.errors import QueryTooLong
+
+    rec = tmp_path / "rec"
+    write_scopus(rec, 5)
+    faults = [{"kind": kind, "service": "scopus"}]
+    with pytest.raises(QueryTooLong) as caught:
+        _search(tmp_path, rec, faults)
+    assert f"query too long (HTTP {kind[5:]}): the query is {len(SCOPUS_QUERY)} characters" in (
+        caught.value.what
+    )
+    assert "block" not in caught.value.message().lower()
 
 
 def test_bad_query_over_the_wire_fails_at_once(tmp_path: Path) -> None:

@@ -145,7 +145,11 @@ def build_report(
     queries = []
     for q in info.queries:
         mine = [s for s in snapshots if s.source == q.db and s.stage == q.stage]
-        latest = [s for s in searches if s.source == q.db and s.stage == q.stage][-1:]
+        mine_searches = [s for s in searches if s.source == q.db and s.stage == q.stage]
+        latest = mine_searches[-1:]
+        now = [s for s in mine_searches if s.current][-1:]
+        shown = now or latest
+        unused = [s for s in latest if not s.current and s.state == "incomplete"]
         origins = tuple(dict.fromkeys(s.origin for s in mine))
         queries.append(
             QueryView(
@@ -159,6 +163,12 @@ def build_report(
                 reported=latest[0].reported_count if latest else None,
                 query_changed=bool(latest and latest[0].query.strip())
                 and " ".join(latest[0].query.split()) != " ".join(q.text.split()),
+                state=now[0].state if now else "",
+                missing=now[0].missing_count if now else 0,
+                accepted_note=now[0].accepted_note if now else "",
+                messages=shown[0].messages if shown else (),
+                unused_run=unused[0].run_id if unused else "",
+                unused_missing=unused[0].missing_count if unused else 0,
             )
         )
     context = ReportContext(

@@ -35,6 +35,12 @@ class QueryView:
     hits: int | None = None  # records stored for this database and stage
     reported: int | None = None  # what the database said it had, in the latest run
     query_changed: bool = False  # the latest run sent another text than this rendering
+    state: str = ""  # of the current search: complete | accepted ("" when none is current)
+    missing: int = 0  # records the current search reported but did not store
+    accepted_note: str = ""
+    messages: tuple[tuple[str, str], ...] = ()  # the database's own messages about the query
+    unused_run: str = ""  # a later search that is incomplete and therefore not used
+    unused_missing: int = 0
 
 
 @dataclass(frozen=True)

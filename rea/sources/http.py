@@ -1,13 +1,18 @@
-"""The one HTTP client of rea: timeouts, retries with back-off, a throttle per API, a base URL.
+"""The one HTTP client of rea: deadlines, retries with back-off, a shared rate, a base URL.
 
 Every request to a search API goes through :class:`Http`. It
 
-- sends every request with a (connect, read) timeout;
-- waits between requests so that one API never gets more than its rate (the throttle of an API
-  is shared by every :class:`Http` that talks to it, in this process);
+- sends every request with a connect timeout, a read timeout (the longest silence between two
+  pieces of the answer) and an overall deadline (a server that trickles bytes cannot hold a
+  request for longer than :data:`DEFAULT_DEADLINE`);
+- waits for a slot of the service's rate, shared by every rea process of the user on the machine
+  (:mod:`rea.sources.ratelimit`), with a margin under the published limit;
 - retries 429, 5xx, dropped connections, timeouts and whatever the caller's ``check`` marks as
-  transient (e.g. an ``<ERROR>`` body in an HTTP 200), with exponential back-off that honours
-  ``Retry-After``;
+  transient (an ``<ERROR>`` body in an HTTP 200, an answer that is not data), with exponential
+  back-off that honours ``Retry-After`` up to :data:`RETRY_AFTER_CEILING` seconds;
+- stops early when the same non-data answer comes back several times in a row
+  (:class:`~rea.errors.UnreadableAnswer`, carrying what the service said), and names a 413/414 as
+  a query that is too long;
 - never logs or raises a message that holds a secret (URLs and parameters are redacted).
 
 ``sleep`` and ``clock`` are injectable so that tests do not wait for real back-off.
@@ -18,18 +23,26 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 
 from rea import __version__
 from rea.config import redact, redact_url
-from rea.errors import SourceError, TransientSourceError
+from rea.errors import (
+    NotData,
+    QueryTooLong,
+    SourceError,
+    TransientSourceError,
+    UnreadableAnswer,
+)
+from rea.sources.ratelimit import RateLimiter, limiter_for
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +54,14 @@ OFFLINE_HINT = (
     "REA_PUBMED_URL and REA_SCOPUS_URL to the addresses it prints"
 )
 
-#: (connect, read) timeout in seconds for every request.
-DEFAULT_TIMEOUT = (10.0, 120.0)
+#: (connect, read) timeout in seconds: the read timeout is the longest silence allowed.
+DEFAULT_TIMEOUT = (10.0, 60.0)
+#: Seconds a whole request may take, from sending to the last byte of the answer.
+DEFAULT_DEADLINE = 300.0
+#: The longest wait rea accepts from a ``Retry-After`` header (seconds); a longer one is cut to
+#: this, and the attempt still counts.
+RETRY_AFTER_CEILING = 120.0
+_CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,49 +84,6 @@ class HttpResponse:
 Check = Callable[[HttpResponse], None]
 
 
-class Throttle:
-    """At most ``rate`` requests per second; thread-safe."""
-
-    def __init__(self, rate: float, *, clock: Clock = time.monotonic) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.clock = clock
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self, sleep: Sleep = time.sleep) -> None:
-        """Block until the next request may go (``sleep`` is injectable for tests)."""
-        with self._lock:
-            now = self.clock()
-            if now < self._next:
-                sleep(self._next - now)
-            self._next = self.clock() + self.interval
-
-
-_THROTTLES: dict[str, Throttle] = {}
-_THROTTLES_LOCK = threading.Lock()
-
-
-def shared_throttle(api: str, rate: float) -> Throttle:
-    """The throttle of one API (e.g. ``ncbi``), created on first use and shared afterwards.
-
-    A later call with a different rate (an API key was set) updates the interval.
-    """
-    with _THROTTLES_LOCK:
-        throttle = _THROTTLES.get(api)
-        if throttle is None:
-            throttle = _THROTTLES[api] = Throttle(rate)
-        else:
-            throttle.interval = 1.0 / rate if rate > 0 else 0.0
-        return throttle
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6  # tries in all, the first included
-    backoff: float = 1.0  # first wait, doubled each time
-    max_wait: float = 120.0
-
-
 def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
     value = value.strip()
@@ -127,6 +103,14 @@ def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - current)
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # tries in all, the first included
+    backoff: float = 1.0  # first wait, doubled each time
+    max_wait: float = RETRY_AFTER_CEILING  # no wait is longer, Retry-After included
+    identical: int = 4  # the same non-data answer this many times in a row: stop asking
+
+
 def _reason(text: str) -> str:
     """The last readable cause in a urllib3 error message (``[Errno 111] Connection refused``)."""
     match = re.findall(r"\[Errno -?\d+\] [^'\")]+", text)
@@ -144,22 +128,33 @@ def make_session() -> requests.Session:
 class Http:
     """A client for one API at one base URL."""
 
-    api: str  # name of the throttle, e.g. "ncbi", "scopus"
+    api: str  # name of the service's shared rate, e.g. "ncbi", "scopus"
     base_url: str
-    rate: float  # requests per second
+    rate: float  # the service's published limit, requests per second
     headers: dict[str, str] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    deadline: float = DEFAULT_DEADLINE
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Sleep = time.sleep
     session: requests.Session = field(default_factory=make_session)
     on_retry: Callable[[str], None] | None = None
+    state_dir: Path | None = None  # where the rate is shared with other processes
+    clock: Clock = time.monotonic
+    limiter: RateLimiter | None = None  # default: the service's, shared (limiter_for)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         if urlsplit(self.base_url).hostname in ("127.0.0.1", "localhost", "::1"):
             self.session.trust_env = False  # a proxy from the environment must not see loopback
-        self.throttle = shared_throttle(self.api, self.rate)
+        if self.limiter is None:
+            folder = self.state_dir / "rate" if self.state_dir is not None else None
+            self.limiter = limiter_for(self.api, self.rate, folder)
+
+    @property
+    def slots(self) -> RateLimiter:
+        assert self.limiter is not None
+        return self.limiter
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path}" if path else self.base_url
@@ -175,21 +170,22 @@ class Http:
         """One request, retried while it fails transiently; returns the first good response.
 
         ``params`` go in the query string for GET and in the form body for POST. ``check``
-        raises :class:`TransientSourceError` (retry) or another :class:`SourceError` (stop) for a
-        response that looks fine to HTTP but is not data.
+        raises :class:`TransientSourceError` (retry; :class:`NotData` for an answer that is not
+        data) or another :class:`SourceError` (stop) for a response that looks fine to HTTP.
+        The same :class:`NotData` message several times in a row stops the retries with an
+        :class:`UnreadableAnswer` saying what the service sent.
         """
         url = self.url(path)
         shown = redact_url(url)
         last: TransientSourceError | None = None
+        only_not_data = True
+        same: tuple[str, int] = ("", 0)
         for attempt in range(1, self.retry.attempts + 1):
-            self.throttle.wait(self.sleep)
+            self.slots.wait(self.sleep)
+            retry_after: float | None = None
             try:
                 response = self._send(method, url, params)
-            except TransientSourceError as exc:
-                last = exc
-                self._pause(attempt, None, exc)
-                continue
-            try:
+                self._check_length(response, params)
                 if check is not None:
                     check(response)
                 self._check_status(response)
@@ -201,11 +197,33 @@ class Http:
                     )
             except TransientSourceError as exc:
                 last = exc
-                wait = parse_retry_after(response.header("Retry-After"))
-                self._pause(attempt, wait, exc)
+                if isinstance(exc, NotData):
+                    same = (exc.what, same[1] + 1) if exc.what == same[0] else (exc.what, 1)
+                    if same[1] >= self.retry.identical:
+                        raise UnreadableAnswer(
+                            f"{self.api} answered the same way {same[1]} times in a row: "
+                            f"{exc.what}",
+                            where=shown,
+                            status=exc.status,
+                            hint="this is what the service said; it is not retried further",
+                        ) from exc
+                else:
+                    only_not_data = False
+                    same = ("", 0)
+                    if exc.status is not None:
+                        retry_after = parse_retry_after(response.header("Retry-After"))
+                self._pause(attempt, retry_after, exc)
                 continue
             return response
         assert last is not None
+        if only_not_data:
+            raise UnreadableAnswer(
+                f"{self.api}: no usable answer in {self.retry.attempts} attempts: {last.what}",
+                where=shown,
+                status=last.status,
+                hint="the service kept sending something that is not data; wait a while, then "
+                "rerun with --resume",
+            ) from last
         hint = "the service is failing or throttling; wait a while, then rerun with --resume"
         if last.status is None and "connection" in last.what:
             hint = OFFLINE_HINT
@@ -218,16 +236,24 @@ class Http:
 
     def _send(self, method: str, url: str, params: Mapping[str, str]) -> HttpResponse:
         shown = redact_url(url)
+        started = self.clock()
         try:
             if method == "POST":
                 raw = self.session.post(
-                    url, data=dict(params), headers=self.headers, timeout=self.timeout
+                    url, data=dict(params), headers=self.headers, timeout=self.timeout, stream=True
                 )
             else:
                 raw = self.session.get(
-                    url, params=dict(params), headers=self.headers, timeout=self.timeout
+                    url,
+                    params=dict(params),
+                    headers=self.headers,
+                    timeout=self.timeout,
+                    stream=True,
                 )
-            body = raw.content
+            try:
+                body = self._read_body(raw, started, shown)
+            finally:
+                raw.close()
         except requests.Timeout:
             raise TransientSourceError(f"{self.api}: timed out", where=shown) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -244,6 +270,39 @@ class Http:
         headers = {k.lower(): v for k, v in raw.headers.items()}
         return HttpResponse(status=raw.status_code, headers=headers, body=body, url=shown)
 
+    def _read_body(self, raw: requests.Response, started: float, shown: str) -> bytes:
+        """The whole body, read piece by piece so that the deadline is checked as it comes."""
+        chunks: list[bytes] = []
+        stream = raw.raw
+        while True:
+            if self.clock() - started > self.deadline:
+                raise TransientSourceError(
+                    f"{self.api}: no complete answer within {self.deadline:.0f}s (the server "
+                    "sends too slowly)",
+                    where=shown,
+                )
+            try:
+                chunk = stream.read1(_CHUNK, decode_content=True)
+            except ReadTimeoutError:
+                raise requests.Timeout() from None
+            except (ProtocolError, DecodeError) as exc:
+                raise requests.exceptions.ChunkedEncodingError(exc) from None
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+    def _check_length(self, response: HttpResponse, params: Mapping[str, str]) -> None:
+        if response.status in (413, 414):
+            longest = max((len(str(v)) for v in params.values()), default=0)
+            raise QueryTooLong(
+                f"{self.api}: query too long (HTTP {response.status}): the query is {longest:,} "
+                "characters",
+                where=response.url,
+                status=response.status,
+                hint="shorten the query: drop redundant terms (`rea query lint`), or split a "
+                "long block into two searches",
+            )
+
     def _check_status(self, response: HttpResponse) -> None:
         if response.status == 429 or response.status >= 500:
             raise TransientSourceError(
@@ -251,13 +310,20 @@ class Http:
             )
 
     def _pause(self, attempt: int, retry_after: float | None, exc: TransientSourceError) -> None:
+        """Back off before the next attempt: the shared next slot moves, so every rea process
+        of the user holds back (a service that throttles or fails does so for all of them)."""
         if attempt >= self.retry.attempts:
             return
         wait = min(self.retry.max_wait, self.retry.backoff * 2 ** (attempt - 1))
+        capped = ""
         if retry_after is not None:
+            if retry_after > self.retry.max_wait:
+                capped = f" (Retry-After asked for {retry_after:.0f}s; rea waits at most "
+                capped += f"{self.retry.max_wait:.0f}s)"
             wait = min(self.retry.max_wait, max(wait, retry_after))
-        message = redact(f"{exc.message()}; retry {attempt} in {wait:.1f}s", self.secrets)
-        log.warning(message)
+        message = redact(f"{exc.message()}; retry {attempt} in {wait:.1f}s{capped}", self.secrets)
         if self.on_retry is not None:
             self.on_retry(message)
-        self.sleep(wait)
+        else:
+            log.warning(message)
+        self.slots.defer(wait)  # the next wait for a slot sleeps it

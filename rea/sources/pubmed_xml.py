@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from rea.errors import ImportFormatError, Location
+from rea.errors import ImportFormatError, Location, NotData
 from rea.records import AbstractSection, Author, Provenance, Record, normalize_doi, normalize_pages
 
 #: an lxml element (lxml ships no type information)
@@ -541,3 +542,189 @@ def split_articles(data: bytes) -> Iterator[tuple[str, bytes]]:
         pmid = _PMID_IN_ARTICLE.search(element)
         if pmid:
             yield pmid.group(1).decode("ascii"), element
+
+
+# --- reading E-utilities answers before they are stored ------------------------------------------
+
+#: Characters XML 1.0 forbids, as raw UTF-8 bytes: C0 controls but tab, newline and carriage
+#: return, and U+FFFE/U+FFFF.
+_FORBIDDEN_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+_CHAR_REF = re.compile(rb"&#(x[0-9A-Fa-f]+|[0-9]+);")
+
+
+def _allowed(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def drop_forbidden_characters(data: bytes) -> tuple[bytes, int]:
+    """``data`` without the characters XML 1.0 forbids (raw, or written as ``&#…;``) and
+    without byte sequences that are not UTF-8 (each becomes U+FFFD); returns the cleaned bytes
+    and how many characters were dropped or replaced."""
+    dropped = 0
+    cleaned, n = _FORBIDDEN_BYTES.subn(b"", data)
+    dropped += n
+
+    def reference(match: re.Match[bytes]) -> bytes:
+        nonlocal dropped
+        text = match.group(1)
+        try:
+            code = int(text[1:], 16) if text[:1] in (b"x", b"X") else int(text)
+        except ValueError:
+            return match.group(0)
+        if _allowed(code):
+            return match.group(0)
+        dropped += 1
+        return b""
+
+    if b"&#" in cleaned:
+        cleaned = _CHAR_REF.sub(reference, cleaned)
+    try:
+        cleaned.decode("utf-8")
+    except UnicodeDecodeError:
+        text = cleaned.decode("utf-8", errors="replace")
+        dropped += text.count("\ufffd") - cleaned.count("\ufffd".encode())
+        cleaned = text.encode("utf-8")
+    return cleaned, dropped
+
+
+def _not_data(what: str, body: bytes) -> NotData:
+    return NotData(f"{what} (answer begins {_preview(body)})")
+
+
+def _preview(body: bytes) -> str:
+    text = " ".join(body[:80].decode("utf-8", errors="replace").split())
+    return repr(text) if text else "empty"
+
+
+def _root(data: bytes) -> tuple[Element | None, str]:
+    """The parsed XML document, or None and why it does not parse."""
+    try:
+        return etree.fromstring(data, _parser()), ""
+    except etree.XMLSyntaxError as exc:
+        return None, str(exc.msg if hasattr(exc, "msg") else exc).split(",")[0]
+
+
+def _error_text(data: bytes) -> str | None:
+    match = re.search(rb"<ERROR>(.*?)</ERROR>", data, re.DOTALL)
+    if match is None:
+        return None
+    return " ".join(match.group(1).decode("utf-8", errors="replace").split())
+
+
+@dataclass(frozen=True)
+class EsearchAnswer:
+    """One esearch answer: the count, the identifiers listed, and PubMed's own messages about
+    the query (``ErrorList`` / ``WarningList`` entries as (kind, text))."""
+
+    count: int
+    ret_start: int
+    ids: tuple[str, ...]
+    messages: tuple[tuple[str, str], ...]
+    translation: str
+
+
+def read_esearch(data: bytes) -> EsearchAnswer:
+    """An esearch XML answer, checked to be one; :class:`NotData` otherwise (an empty body,
+    plain text, JSON, HTML, a truncated or malformed document, an ``<ERROR>`` instead of data)."""
+    stripped = data.strip()
+    if not stripped:
+        raise NotData("esearch answered an empty body")
+    if not stripped.startswith(b"<"):
+        kind = "JSON" if stripped[:1] in (b"{", b"[") else "plain text"
+        raise _not_data(f"esearch answered {kind}, not XML", stripped)
+    root, why = _root(stripped)
+    if root is None:
+        raise _not_data(f"esearch answer is not well-formed XML: {why}", stripped)
+    if root.tag != "eSearchResult":
+        raise _not_data(f"esearch answer has root <{root.tag}>, not <eSearchResult>", stripped)
+    error = root.find("ERROR")
+    if error is not None:
+        raise NotData(f"E-utilities answered an error instead of data: {_text(error)}")
+    count_text = root.findtext("Count")
+    if count_text is None or not count_text.strip().isdigit():
+        raise _not_data("esearch answer has no Count", stripped)
+    ids = []
+    id_list = root.find("IdList")
+    if id_list is not None:
+        for item in id_list:
+            value = (item.text or "").strip()
+            if item.tag != "Id" or not value.isdigit():
+                raise _not_data(f"esearch IdList holds {value!r}, not a PMID", stripped)
+            ids.append(value)
+    elif int(count_text) > 0 and root.findtext("RetMax", "0").strip() not in ("", "0"):
+        raise _not_data("esearch answer has a Count but no IdList", stripped)
+    messages: list[tuple[str, str]] = []
+    for block in ("ErrorList", "WarningList"):
+        found = root.find(block)
+        if found is not None:
+            for item in found:
+                text = _text(item)
+                if isinstance(item.tag, str) and text:
+                    messages.append((item.tag, text))
+    start_text = (root.findtext("RetStart") or "0").strip()
+    return EsearchAnswer(
+        count=int(count_text),
+        ret_start=int(start_text) if start_text.isdigit() else 0,
+        ids=tuple(ids),
+        messages=tuple(messages),
+        translation=_text(root.find("QueryTranslation")),
+    )
+
+
+@dataclass(frozen=True)
+class EfetchAnswer:
+    """One efetch answer: its records, the PMIDs it says were deleted, and how many characters
+    XML forbids were dropped to read it."""
+
+    records: tuple[Record, ...]
+    deleted: tuple[str, ...]
+    dropped_characters: int
+
+
+_SET_OPEN = re.compile(rb"<PubmedArticleSet(\s[^>]*)?>")
+
+
+def read_efetch(data: bytes, provenance: Provenance, *, where: str) -> EfetchAnswer:
+    """An efetch XML answer read whole, or :class:`NotData`: the document must be one complete
+    ``<PubmedArticleSet>`` whose every article parses. Characters XML 1.0 forbids are dropped
+    (and counted) first, so that one odd record does not make a page unreadable for ever."""
+    stripped = data.strip()
+    if not stripped:
+        raise NotData("efetch answered an empty body")
+    if not stripped.startswith(b"<"):
+        kind = "JSON" if stripped[:1] in (b"{", b"[") else "plain text"
+        raise _not_data(f"efetch answered {kind}, not XML", stripped)
+    message = _error_text(stripped[:4096])
+    if message is not None and b"<PubmedArticleSet" not in stripped[:4096]:
+        raise NotData(f"E-utilities answered an error instead of data: {message}")
+    cleaned, dropped = drop_forbidden_characters(stripped)
+    spans = list(article_spans(cleaned))
+    # the document without its articles: a small skeleton that must itself be well-formed
+    pieces = []
+    at = 0
+    for start, end in spans:
+        pieces.append(cleaned[at:start])
+        at = end
+    pieces.append(cleaned[at:])
+    skeleton = b"".join(pieces)
+    root, why = _root(skeleton)
+    if root is None:
+        raise _not_data(f"efetch answer is not a complete XML document: {why}", stripped)
+    if root.tag != "PubmedArticleSet":
+        raise _not_data(f"efetch answer has root <{root.tag}>, not <PubmedArticleSet>", stripped)
+    deleted = tuple(
+        pmid
+        for block in root.iter("DeleteCitation")
+        for pmid in (_text(p) for p in block.iter("PMID"))
+        if pmid
+    )
+    try:
+        records = tuple(parse_articles(cleaned, provenance, where=where))
+    except ImportFormatError as exc:
+        raise NotData(f"efetch answer does not parse: {exc.what}") from None
+    return EfetchAnswer(records, deleted, dropped)

@@ -1,19 +1,42 @@
-"""The Scopus Search API: cursor paging (``start`` offsets split by year when the cursor is
-refused), COMPLETE view when the key is entitled, clear errors for every refusal."""
+"""The Scopus Search API: cursor paging (``start`` offsets, sliced, when the cursor is refused),
+COMPLETE view when the key is entitled, clear errors for every refusal, and a search that proves
+it is complete.
+
+Every page is read (parsed whole) before it is stored; an answer that is not data is retried and
+never kept. What is checked, and what is done about it:
+
+- **Cursor paging** counts distinct EIDs, not entries. A page that comes back empty before the
+  end, a page identical to the one before, a ``@next`` that repeats the current or an earlier
+  cursor, a page of records already seen, or a missing ``@next`` before the end is asked again
+  (a new request), and when it stays wrong the paging restarts from ``cursor=*``. A cursor that
+  the service no longer accepts (it expires, e.g. when a run is resumed later) restarts the
+  paging too. At the end the distinct EIDs are compared with ``opensearch:totalResults``.
+- **Start offsets** (when the cursor is refused) cannot pass 5,000: a larger search is cut by
+  publication year, and a year above 5,000 is cut further by query, each cut a predicate and its
+  negation (``AND DOCTYPE(ar)`` / ``AND NOT DOCTYPE(ar)``…), checked to add up to the year's
+  count. Records shifting between pages while the database changes (a record seen twice, a count
+  that moves) make the slice be paged again.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import json
+import math
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from rea.config import Settings
-from rea.errors import ConfigError, QuotaExceeded, SourceError, TransientSourceError
+from rea.errors import (
+    ConfigError,
+    NotData,
+    QuotaExceeded,
+    SourceError,
+)
 from rea.records import (
     AbstractSection,
     Author,
@@ -24,19 +47,41 @@ from rea.records import (
     parse_author,
 )
 from rea.sources.http import Http, HttpResponse, Sleep
+from rea.sources.ratelimit import LIMITS
 from rea.sources.readers.common import issns
-from rea.sources.snapshots import Page, SourceSnapshot
+from rea.sources.snapshots import Fetched, Page, SourceSnapshot
 
 SOURCE = "scopus"
 START_LIMIT = 5000
 PAGE_SIZE = {"COMPLETE": 25, "STANDARD": 200}
-#: Scopus allows 9 requests per second per key for the Search API.
-RATE = 9.0
+#: pagings of one search (or one slice) before its shortfall is reported
+MAX_PASSES = 3
+#: a page that looks wrong is asked again this many times before the paging restarts
+PAGE_RETRIES = 2
+#: predicates that cut a start-offset slice above 5,000 in two (the predicate and its negation)
+SPLIT_PREDICATES = (
+    "DOCTYPE(ar)",
+    "DOCTYPE(re)",
+    "DOCTYPE(cp)",
+    "SRCTYPE(j)",
+    "LANGUAGE(english)",
+    "OPENACCESS(1)",
+    "SUBJAREA(MEDI)",
+    "SUBJAREA(SOCI)",
+    "SUBJAREA(NURS)",
+    "SUBJAREA(HEAL)",
+)
 
 STANDARD_WARNING = (
     "THE SCOPUS KEY IS NOT ENTITLED TO THE COMPLETE VIEW: records were fetched in the STANDARD "
     "view and have NO ABSTRACTS and only the first author. Screening on titles only is weaker; "
     "run from your institution's network or set SCOPUS_INSTTOKEN, then search again."
+)
+STANDARD_WARNING_WITH_TOKEN = (
+    "THE SCOPUS KEY AND INSTITUTION TOKEN ARE NOT ENTITLED TO THE COMPLETE VIEW: records were "
+    "fetched in the STANDARD view and have NO ABSTRACTS and only the first author. Screening on "
+    "titles only is weaker; SCOPUS_INSTTOKEN is set, so ask your library (or Elsevier's API "
+    "support) to enable the COMPLETE view for the key and token, then search again."
 )
 
 Progress = Callable[[str], None]
@@ -48,6 +93,10 @@ class CursorRefused(SourceError):
 
 class ViewNotEntitled(SourceError):
     """The key may not ask for the COMPLETE view (HTTP 401)."""
+
+
+class StaleCursor(SourceError):
+    """A ``cursor`` from an earlier page is no longer accepted."""
 
 
 def make_http(settings: Settings, *, sleep: Sleep = time.sleep) -> Http:
@@ -64,10 +113,11 @@ def make_http(settings: Settings, *, sleep: Sleep = time.sleep) -> Http:
     return Http(
         api="scopus",
         base_url=settings.scopus_url,
-        rate=RATE,
+        rate=LIMITS["scopus"].rate(),
         headers=headers,
         secrets=settings.secrets(),
         sleep=sleep,
+        state_dir=settings.state_dir,
     )
 
 
@@ -106,9 +156,12 @@ def _status_text(response: HttpResponse) -> str:
         body = json.loads(response.body)
     except ValueError:
         return " ".join(response.text(300).split())
-    status = body.get("service-error", {}).get("status", {}) if isinstance(body, dict) else {}
-    text = status.get("statusText") or (body.get("error") if isinstance(body, dict) else "")
-    return str(text or response.text(300))
+    if not isinstance(body, dict):
+        return " ".join(response.text(300).split())
+    error = body.get("service-error")
+    status = error.get("status") if isinstance(error, dict) else None
+    text = status.get("statusText") if isinstance(status, dict) else None
+    return str(text or body.get("error") or " ".join(response.text(300).split()))
 
 
 def check_scopus(response: HttpResponse) -> None:
@@ -152,26 +205,12 @@ def check_scopus(response: HttpResponse) -> None:
             status=403,
             hint="Scopus checks the institution's network: search from it, or set SCOPUS_INSTTOKEN",
         )
-    if status in (413, 414):
-        raise SourceError(
-            f"the Scopus query is too long for the API ({status})",
-            where=where,
-            status=status,
-            hint="split the stage's query into shorter blocks",
-        )
     if 400 <= status < 500:
         raise SourceError(
             f"Scopus refused the request ({status}): {text}", where=where, status=status
         )
-    if status == 200:
-        try:
-            body = json.loads(response.body)
-        except ValueError:
-            raise TransientSourceError(
-                "Scopus answered with something that is not JSON", where=where
-            ) from None
-        if not isinstance(body, dict) or "search-results" not in body:
-            raise TransientSourceError("Scopus answer has no search-results", where=where)
+    if status < 300 and response.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
+        raise NotData(f"Scopus answered an HTML page, not data (HTTP {status})")
 
 
 @dataclass(frozen=True)
@@ -181,13 +220,51 @@ class ScopusPage:
     next_cursor: str | None
 
 
-def read_page(page: Page) -> ScopusPage:
-    results = json.loads(page.body)["search-results"]
-    entries = [e for e in results.get("entry", []) if isinstance(e, dict) and "error" not in e]
-    total = int(results.get("opensearch:totalResults") or 0)
+def entry_id(entry: Mapping[str, Any]) -> str:
+    """The entry's EID (``2-s2.0-…``), from ``eid`` or else ``dc:identifier``; '' if neither."""
+    eid = str(entry.get("eid") or "").strip()
+    if eid:
+        return eid
+    ident = str(entry.get("dc:identifier") or "")
+    match = re.fullmatch(r"SCOPUS_ID:(\d+)", ident.strip())
+    return f"2-s2.0-{match.group(1)}" if match else ""
+
+
+def read_body(body: bytes) -> ScopusPage:
+    """A Search API JSON answer, checked to be one; :class:`NotData` otherwise."""
+    stripped = body.strip()
+    if not stripped:
+        raise NotData("Scopus answered an empty body")
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        text = " ".join(stripped[:80].decode("utf-8", errors="replace").split())
+        kind = "XML" if stripped[:1] == b"<" else "something"
+        raise NotData(f"Scopus answered {kind} that is not JSON (begins {text!r})") from None
+    results = value.get("search-results") if isinstance(value, dict) else None
+    if not isinstance(results, dict):
+        error = value.get("service-error") if isinstance(value, dict) else None
+        status = error.get("status") if isinstance(error, dict) else None
+        if isinstance(status, dict):
+            said = status.get("statusText") or status.get("statusCode") or ""
+            raise NotData(f"Scopus answered an error instead of data: {said}")
+        raise NotData("Scopus answer has no search-results")
+    raw_total = results.get("opensearch:totalResults")
+    try:
+        total = int(str(raw_total).strip())
+    except ValueError:
+        raise NotData(f"Scopus answer has no readable totalResults ({raw_total!r})") from None
+    raw_entries = results.get("entry", [])
+    if not isinstance(raw_entries, list):
+        raise NotData("Scopus answer's entry is not a list")
+    entries = [e for e in raw_entries if isinstance(e, dict) and "error" not in e]
     cursor = results.get("cursor") or {}
     following = cursor.get("@next") if isinstance(cursor, dict) else None
     return ScopusPage(total, entries, str(following) if following else None)
+
+
+def read_page(page: Page) -> ScopusPage:
+    return read_body(page.body)
 
 
 def _author(value: Mapping[str, Any]) -> Author:
@@ -242,6 +319,23 @@ def entry_record(entry: Mapping[str, Any], provenance: Provenance) -> Record:
 
 
 @dataclass
+class Found:
+    """One entry kept: the first page it was seen on, and its position there."""
+
+    entry: dict[str, Any]
+    page: Page
+    position: int
+
+
+@dataclass
+class PassResult:
+    total: int
+    found: dict[str, Found]
+    clean: bool  # paged to the end, nothing odd, as many distinct EIDs as reported
+    finished: bool  # paged to the end
+
+
+@dataclass
 class ScopusSearch:
     """One Scopus search of one stage, run into one snapshot folder."""
 
@@ -253,10 +347,15 @@ class ScopusSearch:
     date_to: date | None = None
     view: str = "COMPLETE"
     progress: Progress | None = None
+    insttoken_set: bool = False
     warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     reported_count: int | None = None
-    pages: list[Page] = field(default_factory=list)
     paging: str = "cursor"
+    passes: int = 0
+    requests: int = 0
+    found: dict[str, Found] = field(default_factory=dict)
+    unidentified: int = 0  # entries without an EID
 
     def _say(self, message: str) -> None:
         if self.progress:
@@ -266,23 +365,37 @@ class ScopusSearch:
         self.warnings.append(message)
         self._say(f"WARNING: {message}")
 
-    def _get(self, extra: Mapping[str, str]) -> Page:
+    def _problem(self, message: str) -> None:
+        self.problems.append(message)
+        self._say(f"scopus: {message}")
+
+    def _get(self, extra: Mapping[str, str], attempt: str = "") -> Fetched[ScopusPage]:
         params = {"query": self.query, "view": self.view, "count": str(PAGE_SIZE[self.view])}
         params.update(self.params)
         params.update(extra)
-        page = self.snapshot.fetch(self.http, "GET", "", params, check=check_scopus)
-        self.pages.append(page)
-        return page
-
-    def _first(self, extra: Mapping[str, str]) -> Page:
         try:
-            return self._get(extra)
+            fetched = self.snapshot.fetch(
+                self.http, "GET", "", params, check=check_scopus, read=read_page, attempt=attempt
+            )
+        except (QuotaExceeded, ViewNotEntitled, CursorRefused):
+            raise
+        except SourceError as exc:
+            cursor = params.get("cursor")
+            if cursor and cursor != "*" and exc.status in (400, 404, 410):
+                raise StaleCursor(exc.what, where=exc.where, status=exc.status) from exc
+            raise
+        self.requests += 1
+        return fetched
+
+    def _first(self, extra: Mapping[str, str], attempt: str = "") -> Fetched[ScopusPage]:
+        try:
+            return self._get(extra, attempt)
         except ViewNotEntitled:
             if self.view != "COMPLETE":
                 raise
             self.view = "STANDARD"
-            self._warn(STANDARD_WARNING)
-            return self._get(extra)
+            self._warn(STANDARD_WARNING_WITH_TOKEN if self.insttoken_set else STANDARD_WARNING)
+            return self._get(extra, attempt)
 
     def _years(self) -> list[int]:
         given = self.params.get("date", "")
@@ -291,88 +404,306 @@ class ScopusSearch:
         hi = years[-1] if years else (self.date_to.year if self.date_to else date.today().year)
         return list(range(lo, hi + 1))
 
-    def fetch_pages(self) -> Iterator[Page]:
-        """Every page of the search, each stored before the next is asked for."""
+    @staticmethod
+    def _keep(found: dict[str, Found], fetched: Fetched[ScopusPage]) -> tuple[int, int]:
+        """Add a page's entries to ``found``; returns (new distinct EIDs, entries without one)."""
+        new = unidentified = 0
+        for position, entry in enumerate(fetched.value.entries, start=1):
+            eid = entry_id(entry)
+            if not eid:
+                unidentified += 1
+                continue
+            if eid not in found:
+                found[eid] = Found(entry, fetched.page, position)
+                new += 1
+        return new, unidentified
+
+    # --- the whole search ----------------------------------------------------------------
+    def run(self) -> None:
+        """Page through the search until it is proven complete or the passes are spent."""
         try:
             first = self._first({"cursor": "*"})
         except CursorRefused:
             self.paging = "start"
             self._say("scopus: cursor paging refused (403), using start offsets")
-            yield from self._by_start()
+            self._by_start()
             return
-        yield from self._by_cursor(first)
+        self._by_cursor(first)
 
-    def _by_cursor(self, page: Page) -> Iterator[Page]:
-        parsed = read_page(page)
-        self.reported_count = parsed.total
-        self._say(f"scopus: {parsed.total} records reported")
-        fetched = len(parsed.entries)
-        yield page
-        current = "*"
-        while fetched < parsed.total and parsed.entries and parsed.next_cursor:
-            if parsed.next_cursor == current:
+    def _by_cursor(self, first: Fetched[ScopusPage]) -> None:
+        union: dict[str, Found] = {}
+        chosen: dict[str, Found] | None = None
+        for number in range(1, MAX_PASSES + 1):
+            self.passes = number
+            result = self._cursor_pass(number, first if number == 1 else None)
+            for eid, item in result.found.items():
+                union.setdefault(eid, item)
+            self.reported_count = result.total
+            if result.clean:
+                chosen = result.found
                 break
-            current = parsed.next_cursor
-            page = self._get({"cursor": current})
-            parsed = read_page(page)
-            fetched += len(parsed.entries)
-            self._say(f"scopus: fetched {fetched}/{self.reported_count}")
-            yield page
+            if len(union) == result.total:
+                chosen = union
+                break
+            if number < MAX_PASSES:
+                self._problem(
+                    f"paging gave {len(result.found)} distinct EIDs of {result.total}; "
+                    "restarting from the first page"
+                )
+        self._settle(union, chosen)
 
-    def _range(self, date_param: str | None) -> Iterator[Page]:
+    def _settle(self, union: dict[str, Found], chosen: dict[str, Found] | None) -> None:
+        if chosen is None:
+            chosen = union
+        elif len(chosen) < len(union):
+            self._problem(
+                f"{len(union) - len(chosen)} records seen in an earlier paging are no longer in "
+                "the result set and are not kept"
+            )
+        self.found = chosen
+        if self.reported_count is not None and len(self.found) != self.reported_count:
+            self._warn(
+                f"Scopus reported {self.reported_count} records but paging gave "
+                f"{len(self.found)} distinct EIDs"
+            )
+
+    def _cursor_pass(self, number: int, first: Fetched[ScopusPage] | None) -> PassResult:
+        base = "" if number == 1 else f"p{number}"
+        found: dict[str, Found] = {}
+        cursor = "*"
+        seen_cursors = {"*"}
+        previous: list[str] | None = None
+        total: int | None = None
+        clean = True
+        pages = 0
+        while True:
+            fetched: Fetched[ScopusPage] | None = first if cursor == "*" else None
+            for retry in range(PAGE_RETRIES + 1):
+                attempt = base if retry == 0 else f"{base}r{retry}"
+                if fetched is None:
+                    try:
+                        fetched = (
+                            self._first({"cursor": cursor}, attempt)
+                            if cursor == "*"
+                            else self._get({"cursor": cursor}, attempt)
+                        )
+                    except StaleCursor as exc:
+                        self._problem(
+                            f"the cursor of page {pages + 1} is no longer accepted ({exc.what}); "
+                            "paging restarts from the first page"
+                        )
+                        return PassResult(total or 0, found, False, False)
+                page = fetched.value
+                if total is None and cursor == "*":
+                    self._say(f"scopus: {page.total} records reported")
+                odd = self._odd_page(page, found, previous, cursor, seen_cursors)
+                if odd is None:
+                    break
+                self._problem(f"{odd} (page {pages + 1}); asking again")
+                fetched = None
+            else:
+                self._problem(f"{odd} again; abandoning this paging")
+                return PassResult(page.total, found, False, False)
+            pages += 1
+            if total is not None and page.total != total:
+                self._problem(
+                    f"the count moved from {total} to {page.total} while paging (the database "
+                    "changed)"
+                )
+                clean = False
+            total = page.total
+            _, unidentified = self._keep(found, fetched)
+            self.unidentified += unidentified
+            self._say(f"scopus: fetched {len(found)}/{total}")
+            previous = [entry_id(e) for e in page.entries]
+            if len(found) >= total:
+                return PassResult(total, found, clean and len(found) == total, True)
+            if pages > math.ceil(total / PAGE_SIZE[self.view]) + 5:
+                self._problem("paging does not end; abandoning it")
+                return PassResult(total, found, False, False)
+            assert page.next_cursor is not None  # checked by _odd_page
+            cursor = page.next_cursor
+            seen_cursors.add(cursor)
+
+    @staticmethod
+    def _odd_page(
+        page: ScopusPage,
+        found: dict[str, Found],
+        previous: list[str] | None,
+        cursor: str,
+        seen: set[str],
+    ) -> str | None:
+        """What is wrong with a page in the middle of cursor paging, or None."""
+        ids = [entry_id(e) for e in page.entries]
+        distinct = {i for i in ids if i}
+        before = len(found)
+        after = len(set(found) | distinct)
+        if after >= page.total:
+            return None  # the last page: nothing follows it
+        if not page.entries:
+            return "an empty page before the end of the result set"
+        if previous is not None and ids == previous:
+            return "the same page as the one before"
+        if after == before:
+            return "a page of records already seen"
+        if not page.next_cursor:
+            return "no cursor to the next page before the end of the result set"
+        if page.next_cursor == cursor:
+            return "the next cursor is the current one (stuck)"
+        if page.next_cursor in seen:
+            return "the next cursor is an earlier one (repeating)"
+        return None
+
+    # --- start offsets -------------------------------------------------------------------
+    def _by_start(self) -> None:
+        date_param = self.params.get("date")
         extra = {"start": "0"}
         if date_param:
             extra["date"] = date_param
-        page = self._first(extra)
-        parsed = read_page(page)
-        total = parsed.total
-        yield page
-        fetched = len(parsed.entries)
-        if total > START_LIMIT:
-            self._warn(
-                f"{total} Scopus records in {date_param or 'the search'}; start offsets reach "
-                f"only the first {START_LIMIT}"
-            )
-        limit = min(total, START_LIMIT)
-        while fetched < limit and parsed.entries:
-            count = min(PAGE_SIZE[self.view], START_LIMIT - fetched)
-            extra = {"start": str(fetched), "count": str(count)}
-            if date_param:
-                extra["date"] = date_param
-            page = self._get(extra)
-            parsed = read_page(page)
-            fetched += len(parsed.entries)
-            yield page
-
-    def _by_start(self) -> Iterator[Page]:
-        probe = self._first({"start": "0", "count": "1"})
-        total = read_page(probe).total
+        first = self._first(extra)
+        total = first.value.total
         self.reported_count = total
         self._say(f"scopus: {total} records reported")
+        union: dict[str, Found] = {}
         if total <= START_LIMIT:
-            yield from self._range(self.params.get("date"))
-            return
-        self._say(f"scopus: more than {START_LIMIT} records, splitting by year")
-        for year in self._years():
-            yield from self._range(str(year))
-
-    def records(self, pages: list[Page], run_id: str, stage: str) -> Iterator[Record]:
-        seen: set[str] = set()
-        for page in pages:
-            position = 0
-            for entry in read_page(page).entries:
-                position += 1
-                provenance = Provenance(
-                    source=SOURCE,
-                    stage=stage,
-                    run_id=run_id,
-                    snapshot=page.relpath,
-                    snapshot_sha256=page.sha256,
-                    position=position,
+            union.update(self._start_slice(date_param, "", first))
+        else:
+            self._say(f"scopus: more than {START_LIMIT} records, cutting by year")
+            parts = 0
+            for year in self._years():
+                head = self._first({"start": "0", "date": str(year)})
+                parts += head.value.total
+                union.update(
+                    {
+                        k: v
+                        for k, v in self._start_split(str(year), "", head).items()
+                        if k not in union
+                    }
                 )
-                record = entry_record(entry, provenance)
-                key = record.eid or f"{page.key}:{position}"
-                if key in seen:
-                    continue
-                seen.add(key)
-                yield record
+            if parts != total:
+                self._problem(f"the years hold {parts} records, the search {total}")
+        if len(union) != total:
+            recount = self._first(extra | {"count": "1"}, "recount").value.total
+            if recount != total:
+                self._problem(f"the count moved from {total} to {recount} during the search")
+            self.reported_count = recount
+        self._settle(union, None)
+
+    def _start_split(
+        self, date_param: str, query: str, head: Fetched[ScopusPage], depth: int = 0
+    ) -> dict[str, Found]:
+        """All records of one slice (a year, perhaps narrowed by predicates), cutting it in two
+        by the next predicate while it is above the 5,000 that start offsets reach."""
+        total = head.value.total
+        if total <= START_LIMIT:
+            return self._start_slice(date_param, query, head)
+        if depth >= len(SPLIT_PREDICATES):
+            self._problem(
+                f"{total} records in {date_param} ({query or 'the whole query'}) cannot be cut "
+                f"below {START_LIMIT}; only the first {START_LIMIT} are reachable"
+            )
+            return self._start_slice(date_param, query, head)
+        predicate = SPLIT_PREDICATES[depth]
+        inner = query or self.query
+        with_it = f"({inner}) AND {predicate}"
+        without = f"({inner}) AND NOT {predicate}"
+        heads = [
+            self._first_query(with_it, date_param),
+            self._first_query(without, date_param),
+        ]
+        parts = sum(h.value.total for h in heads)
+        if parts != total:
+            self._problem(
+                f"{predicate} and its negation hold {parts} records, the slice {total}: they do "
+                "not partition it"
+            )
+        found: dict[str, Found] = {}
+        for narrowed, sub in zip((with_it, without), heads, strict=True):
+            for eid, item in self._start_split(date_param, narrowed, sub, depth + 1).items():
+                found.setdefault(eid, item)
+        return found
+
+    def _first_query(self, query: str, date_param: str) -> Fetched[ScopusPage]:
+        return self._first({"start": "0", "date": date_param, "query": query})
+
+    def _start_slice(
+        self, date_param: str | None, query: str, head: Fetched[ScopusPage]
+    ) -> dict[str, Found]:
+        """One slice paged by start offsets, paged again while records shift under it."""
+        union: dict[str, Found] = {}
+        for number in range(1, MAX_PASSES + 1):
+            found, total, clean = self._start_pass(date_param, query, head, number)
+            for eid, item in found.items():
+                union.setdefault(eid, item)
+            if clean:
+                return found
+            if len(union) == total:
+                return union
+            if number < MAX_PASSES:
+                self._problem(
+                    f"records shifted while paging {date_param or 'the search'}; paging it again"
+                )
+                head = self._slice_get(date_param, query, 0, f"s{number + 1}")
+        return union
+
+    def _slice_get(
+        self, date_param: str | None, query: str, start: int, attempt: str
+    ) -> Fetched[ScopusPage]:
+        extra = {"start": str(start)}
+        if date_param:
+            extra["date"] = date_param
+        if query:
+            extra["query"] = query
+        if start:
+            extra["count"] = str(min(PAGE_SIZE[self.view], START_LIMIT - start))
+        return self._get(extra, attempt)
+
+    def _start_pass(
+        self, date_param: str | None, query: str, head: Fetched[ScopusPage], number: int
+    ) -> tuple[dict[str, Found], int, bool]:
+        attempt = "" if number == 1 else f"s{number}"
+        found: dict[str, Found] = {}
+        total = head.value.total
+        limit = min(total, START_LIMIT)
+        clean = total <= START_LIMIT
+        fetched = head
+        offset = 0
+        while True:
+            page = fetched.value
+            if page.total != total:
+                clean = False
+                total = page.total
+                limit = min(total, START_LIMIT)
+            new, unidentified = self._keep(found, fetched)
+            self.unidentified += unidentified
+            if new < len(page.entries) - unidentified:
+                clean = False  # a record seen on an earlier page: the records shifted
+            offset += len(page.entries)
+            if offset >= limit or not page.entries:
+                break
+            fetched = self._slice_get(date_param, query, offset, attempt)
+        if len(found) != total:
+            clean = False
+        return found, total, clean
+
+    def records(self, run_id: str, stage: str) -> list[Record]:
+        """The kept records, each once, in the order they were first seen."""
+        kept = []
+        for item in self.found.values():
+            provenance = Provenance(
+                source=SOURCE,
+                stage=stage,
+                run_id=run_id,
+                snapshot=item.page.relpath,
+                snapshot_sha256=item.page.sha256,
+                position=item.position,
+            )
+            record = entry_record(item.entry, provenance)
+            if not record.eid:
+                record = _with_eid(record, entry_id(item.entry))
+            kept.append(record)
+        return kept
+
+
+def _with_eid(record: Record, eid: str) -> Record:
+    return replace(record, eid=eid, source_id=eid)

@@ -3,8 +3,10 @@
 A run lives in ``<review>/runs/<run-id>/``; each stage and source of the run in
 ``<run-id>/<stage>/<source>/``, which holds
 
-- ``pages/<key>.<ext>``: every response body, byte for byte, named by a hash of the request's
-  method, path and parameters (secrets left out), so a page is found again on ``--resume``;
+- ``pages/<key>.<ext>``: every response body that was data, byte for byte, named by a hash of
+  the request's method, path and parameters (secrets left out), so a page is found again on
+  ``--resume``; a repeated request adds the name of its attempt (``<key>-r2``), and a stored page
+  that no longer reads is kept beside its replacement (``<key>~2``);
 - ``pages/<key>.meta.json``: the request (parameters with secrets redacted), status, a few response
   headers, timestamps, size and sha256 of the body; written before the body;
 - ``manifest.json``: written last, once every page is in and the records are stored.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import uuid
@@ -27,12 +30,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from rea import __version__
 from rea.config import SECRET_NAMES, redact_params
-from rea.errors import NotFound, SnapshotError
+from rea.errors import NotData, NotFound, SnapshotError, SourceError
 from rea.sources.http import Check, Http, HttpResponse
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MANIFEST = "manifest.json"
 RUN_INFO = "run.json"
@@ -121,6 +127,17 @@ class Page:
     reused: bool  # read back from an earlier (interrupted) attempt of this run
 
 
+@dataclass(frozen=True)
+class Fetched(Generic[T]):
+    """A stored page and what its reader made of it."""
+
+    page: Page
+    value: T
+
+
+Reader = Callable[[Page], T]
+
+
 class SourceSnapshot:
     """The folder of one stage × source of a run."""
 
@@ -177,21 +194,64 @@ class SourceSnapshot:
         path: str,
         params: Mapping[str, str],
         *,
+        read: Reader[T],
         check: Check | None = None,
-    ) -> Page:
-        """The response to a request: the stored page when there is one, else fetched and stored.
+        attempt: str = "",
+    ) -> Fetched[T]:
+        """The answer to a request, read: the stored page when there is a readable one, else
+        fetched, read, and only then stored.
 
-        Only a response that passed ``check`` is stored: an error body is never kept as data.
+        ``read`` turns a page into data or raises :class:`NotData` (the request is retried, and
+        nothing is stored): an error body, a truncated answer or plain text is never kept as
+        data. ``attempt`` names a repeated request (a refetch round, a restarted paging): it is
+        part of the stored name, not of the request, so that asking again really asks again
+        instead of finding the first answer. A stored page that its reader refuses (stored by an
+        older rea) is kept and passed over: the new answer is stored beside it (``<key>~2``).
         """
         if self.run.finished:
             raise SnapshotError(f"run {self.run.run_id} is finished and cannot change")
-        key = request_key(method, path, params)
-        page = self.stored(key)
-        if page is not None:
-            return page
+        base = request_key(method, path, params) + (f"-{attempt}" if attempt else "")
+        copy = 1
+        while True:
+            key = base if copy == 1 else f"{base}~{copy}"
+            page = self.stored(key)
+            if page is None:
+                break
+            try:
+                return Fetched(page, read(page))
+            except NotData as exc:
+                log.warning("stored page %s is not data (%s); asking again", page.relpath, exc)
+                copy += 1
         requested_at = utc_now()
-        response = http.request(method, path, params, check=check)
-        return self._store(key, method, path, params, response, requested_at)
+        done: list[Fetched[T]] = []
+
+        def checked(response: HttpResponse) -> None:
+            if check is not None:
+                check(response)
+            if 200 <= response.status < 300:
+                page = self._page(key, response)
+                done[:] = [Fetched(page, read(page))]
+
+        response = http.request(method, path, params, check=checked)
+        if not done:
+            raise SourceError(
+                f"{http.api}: unexpected HTTP {response.status}",
+                where=response.url,
+                status=response.status,
+            )
+        self._store(key, method, path, params, response, requested_at)
+        return done[0]
+
+    def _page(self, key: str, response: HttpResponse) -> Page:
+        body_path = self.pages_dir / f"{key}.{_extension(response)}"
+        return Page(
+            key,
+            body_path,
+            self.relative(body_path),
+            sha256_bytes(response.body),
+            response.body,
+            reused=False,
+        )
 
     def _store(
         self,
@@ -201,11 +261,10 @@ class SourceSnapshot:
         params: Mapping[str, str],
         response: HttpResponse,
         requested_at: str,
-    ) -> Page:
+    ) -> None:
         body_name = f"{key}.{_extension(response)}"
         body_path = self.pages_dir / body_name
         meta_path = self.pages_dir / f"{key}.meta.json"
-        digest = sha256_bytes(response.body)
         meta = {
             "method": method.upper(),
             "path": path,
@@ -215,14 +274,13 @@ class SourceSnapshot:
             "requested_at": requested_at,
             "received_at": utc_now(),
             "size": len(response.body),
-            "sha256": digest,
+            "sha256": sha256_bytes(response.body),
             "body": body_name,
         }
         if meta_path.exists() and not body_path.exists():
             meta_path.unlink()  # left by an attempt killed between the two writes
         write_json_once(meta_path, meta)
         write_once(body_path, response.body)
-        return Page(key, body_path, self.relative(body_path), digest, response.body, False)
 
     def write_extra(self, name: str, data: bytes) -> Path:
         """A derived file (e.g. the PMID list) next to the pages; replaced only before the
@@ -269,12 +327,13 @@ class RunDir:
     def source(self, stage: str, source: str) -> SourceSnapshot:
         return SourceSnapshot(self, stage, source)
 
-    def finish(self, summary: Mapping[str, Any]) -> None:
+    def finish(self, summary: Mapping[str, Any], *, finished_at: str | None = None) -> None:
+        """Write the run's manifest: the run is finished and never changes again."""
         body = {
             "run_id": self.run_id,
             **self.info(),
             **summary,
-            "finished_at": utc_now(),
+            "finished_at": finished_at or utc_now(),
             "rea_version": __version__,
         }
         write_json_once(self.manifest_path, body, durable=True)

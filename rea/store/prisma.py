@@ -271,7 +271,8 @@ def record_keys(store: Store) -> list[RecordKeys]:
 
 @dataclass(frozen=True)
 class SearchRow:
-    """One search of a run: the query sent, what the database reported, what was stored."""
+    """One search of a run: the query sent, what the database reported, what was stored, and
+    whether the search is complete and current."""
 
     run_id: str
     stage: str
@@ -280,25 +281,46 @@ class SearchRow:
     reported_count: int | None
     fetched_count: int
     finished_at: str
+    state: str = "complete"  # complete | incomplete | accepted (rea.completeness.SearchState)
+    missing_count: int = 0
+    surplus_count: int = 0
+    messages: tuple[tuple[str, str], ...] = ()  # the database's own messages about the query
+    reasons: tuple[str, ...] = ()  # why the search is not complete
+    accepted_note: str = ""
+    current: bool = False  # the search dedup and PRISMA use for its stage x source
 
 
 def search_rows(store: Store) -> list[SearchRow]:
     rows = store.conn.execute(
-        "SELECT run_id, stage, source, query, reported_count, fetched_count, finished_at"
-        " FROM run_searches ORDER BY run_id, stage, source"
+        "SELECT s.run_id, s.stage, s.source, s.query, s.reported_count, s.fetched_count,"
+        " s.finished_at, s.state, s.missing_count, s.surplus_count, s.details_json,"
+        " s.accepted_note, c.run_id IS NOT NULL AS is_current"
+        " FROM run_searches AS s LEFT JOIN current_searches AS c"
+        " ON c.run_id = s.run_id AND c.stage = s.stage AND c.source = s.source"
+        " ORDER BY s.run_id, s.stage, s.source"
     ).fetchall()
-    return [
-        SearchRow(
-            str(r["run_id"]),
-            str(r["stage"]),
-            str(r["source"]),
-            str(r["query"]),
-            None if r["reported_count"] is None else int(r["reported_count"]),
-            int(r["fetched_count"]),
-            str(r["finished_at"]),
+    found = []
+    for r in rows:
+        details = json.loads(r["details_json"] or "{}")
+        found.append(
+            SearchRow(
+                str(r["run_id"]),
+                str(r["stage"]),
+                str(r["source"]),
+                str(r["query"]),
+                None if r["reported_count"] is None else int(r["reported_count"]),
+                int(r["fetched_count"]),
+                str(r["finished_at"]),
+                str(r["state"]),
+                int(r["missing_count"]),
+                int(r["surplus_count"]),
+                tuple((str(m[0]), str(m[1])) for m in details.get("messages", [])),
+                tuple(str(x) for x in details.get("reasons", [])),
+                str(r["accepted_note"] or ""),
+                bool(r["is_current"]),
+            )
         )
-        for r in rows
-    ]
+    return found
 
 
 def stopped_unscreened(store: Store, phase: str) -> set[int]:

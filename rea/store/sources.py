@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+from rea.completeness import SearchState
 from rea.records import Record, SourceKind, fold_text
 from rea.store.connection import Store
 from rea.store.records import insert_many, row_of
@@ -28,10 +30,26 @@ class RunSearchRow:
     source: str
     query: str
     reported_count: int | None
-    fetched_count: int
+    fetched_count: int  # records stored
     warnings: tuple[str, ...]
     manifest: str
     finished_at: str
+    state: SearchState = SearchState.COMPLETE
+    missing_count: int = 0  # reported by the database and not stored
+    surplus_count: int = 0  # stored beyond the count reported
+    details: dict[str, Any] = field(default_factory=dict)  # reasons, messages, translation…
+    accepted_at: str | None = None
+    accepted_note: str = ""
+
+
+@dataclass(frozen=True)
+class StoredIdentifiers:
+    """What one search stored, read back: its distinct identifiers, the rows beyond one per
+    identifier, the rows without one."""
+
+    ids: frozenset[str]
+    duplicate_rows: int
+    unidentified_rows: int
 
 
 @dataclass(frozen=True)
@@ -59,9 +77,10 @@ def start_run(store: Store, run_id: str, started_at: str, rea_version: str, path
 
 
 def finish_run(store: Store, run_id: str, finished_at: str) -> None:
+    """Mark a run finished (once: a later call keeps the first time)."""
     with store.transaction() as conn:
         conn.execute(
-            "UPDATE runs SET finished_at = :at WHERE run_id = :run_id",
+            "UPDATE runs SET finished_at = :at WHERE run_id = :run_id AND finished_at IS NULL",
             {"at": finished_at, "run_id": run_id},
         )
 
@@ -70,11 +89,19 @@ def save_search(
     store: Store,
     search: RunSearchRow,
     records: Iterable[Record],
+    *,
+    aliases: Mapping[str, str] | None = None,
 ) -> int:
     """Store the records of one stage x source of a run, replacing any stored by an interrupted
-    attempt, in one transaction; returns how many were stored."""
+    attempt, in one transaction; returns how many were stored. The search's state is written
+    as given: :func:`judge_search` settles it from what was stored, in the same transaction."""
     keys = {"run_id": search.run_id, "stage": search.stage, "source": search.source}
     with store.transaction() as conn:
+        conn.execute(
+            "DELETE FROM search_aliases WHERE run_id = :run_id AND stage = :stage"
+            " AND source = :source",
+            keys,
+        )
         conn.execute(
             "DELETE FROM records WHERE run_id = :run_id AND stage = :stage AND source = :source",
             keys,
@@ -82,8 +109,10 @@ def save_search(
         stored = insert_many(conn, records)
         conn.execute(
             "INSERT OR REPLACE INTO run_searches (run_id, stage, source, query, reported_count,"
-            " fetched_count, warnings_json, manifest, finished_at) VALUES (:run_id, :stage,"
-            " :source, :query, :reported, :fetched, :warnings, :manifest, :finished_at)",
+            " fetched_count, warnings_json, manifest, finished_at, state, missing_count,"
+            " surplus_count, details_json, accepted_at, accepted_note) VALUES (:run_id, :stage,"
+            " :source, :query, :reported, :fetched, :warnings, :manifest, :finished_at, :state,"
+            " :missing, :surplus, :details, :accepted_at, :accepted_note)",
             {
                 **keys,
                 "query": search.query,
@@ -92,9 +121,94 @@ def save_search(
                 "warnings": json.dumps(list(search.warnings)),
                 "manifest": search.manifest,
                 "finished_at": search.finished_at,
+                "state": search.state.value,
+                "missing": search.missing_count,
+                "surplus": search.surplus_count,
+                "details": json.dumps(search.details, sort_keys=True),
+                "accepted_at": search.accepted_at,
+                "accepted_note": search.accepted_note,
             },
         )
+        conn.executemany(
+            "INSERT INTO search_aliases (run_id, stage, source, old_id, new_id)"
+            " VALUES (:run_id, :stage, :source, :old, :new)",
+            [{**keys, "old": old, "new": new} for old, new in sorted((aliases or {}).items())],
+        )
     return stored
+
+
+def stored_identifiers(store: Store, run_id: str, stage: str, source: str) -> StoredIdentifiers:
+    """The identifiers one search stored (its source's own: PMID, EID…), read from the records."""
+    rows = store.conn.execute(
+        "SELECT source_id, count(*) AS n FROM records"
+        " WHERE run_id = :run_id AND stage = :stage AND source = :source GROUP BY source_id",
+        {"run_id": run_id, "stage": stage, "source": source},
+    ).fetchall()
+    ids = frozenset(str(r["source_id"]) for r in rows if r["source_id"])
+    duplicates = sum(int(r["n"]) - 1 for r in rows if r["source_id"])
+    unidentified = sum(int(r["n"]) for r in rows if not r["source_id"])
+    return StoredIdentifiers(ids, duplicates, unidentified)
+
+
+def search_aliases(store: Store, run_id: str, stage: str, source: str) -> dict[str, str]:
+    rows = store.conn.execute(
+        "SELECT old_id, new_id FROM search_aliases"
+        " WHERE run_id = :run_id AND stage = :stage AND source = :source",
+        {"run_id": run_id, "stage": stage, "source": source},
+    ).fetchall()
+    return {str(r["old_id"]): str(r["new_id"]) for r in rows}
+
+
+def set_search_state(
+    store: Store,
+    run_id: str,
+    stage: str,
+    source: str,
+    *,
+    state: SearchState,
+    missing: int,
+    surplus: int,
+    details: Mapping[str, Any],
+    accepted_at: str | None = None,
+    accepted_note: str = "",
+) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE run_searches SET state = :state, missing_count = :missing,"
+            " surplus_count = :surplus, details_json = :details, accepted_at = :accepted_at,"
+            " accepted_note = :note WHERE run_id = :run_id AND stage = :stage AND source = :source",
+            {
+                "run_id": run_id,
+                "stage": stage,
+                "source": source,
+                "state": state.value,
+                "missing": missing,
+                "surplus": surplus,
+                "details": json.dumps(dict(details), sort_keys=True),
+                "accepted_at": accepted_at,
+                "note": accepted_note,
+            },
+        )
+
+
+def accept_search(
+    store: Store, run_id: str, stage: str, source: str, *, at: str, note: str
+) -> bool:
+    """Mark an incomplete search as accepted; False when there is no such incomplete search."""
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "UPDATE run_searches SET state = 'accepted', accepted_at = :at, accepted_note = :note"
+            " WHERE run_id = :run_id AND stage = :stage AND source = :source"
+            " AND state = 'incomplete'",
+            {"run_id": run_id, "stage": stage, "source": source, "at": at, "note": note},
+        )
+        return cursor.rowcount > 0
+
+
+def current_searches(store: Store) -> list[RunSearchRow]:
+    """The current search of each stage x source (view ``current_searches``)."""
+    rows = store.conn.execute("SELECT * FROM current_searches ORDER BY stage, source").fetchall()
+    return [_search_row(r) for r in rows]
 
 
 def list_runs(store: Store) -> list[RunRow]:
@@ -110,20 +224,27 @@ def run_searches(store: Store, run_id: str) -> list[RunSearchRow]:
         "SELECT * FROM run_searches WHERE run_id = :run_id ORDER BY stage, source",
         {"run_id": run_id},
     ).fetchall()
-    return [
-        RunSearchRow(
-            r["run_id"],
-            r["stage"],
-            r["source"],
-            r["query"],
-            r["reported_count"],
-            r["fetched_count"],
-            tuple(json.loads(r["warnings_json"])),
-            r["manifest"],
-            r["finished_at"],
-        )
-        for r in rows
-    ]
+    return [_search_row(r) for r in rows]
+
+
+def _search_row(r: sqlite3.Row) -> RunSearchRow:
+    return RunSearchRow(
+        r["run_id"],
+        r["stage"],
+        r["source"],
+        r["query"],
+        r["reported_count"],
+        r["fetched_count"],
+        tuple(json.loads(r["warnings_json"])),
+        r["manifest"],
+        r["finished_at"],
+        SearchState(r["state"]),
+        int(r["missing_count"]),
+        int(r["surplus_count"]),
+        json.loads(r["details_json"]),
+        r["accepted_at"],
+        str(r["accepted_note"]),
+    )
 
 
 @dataclass(frozen=True)
