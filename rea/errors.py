@@ -139,6 +139,11 @@ class ScreeningError(ReaError):
     """A screening action is not allowed in the current state."""
 
 
+class LaterPhaseDecisions(ScreeningError):
+    """A title/abstract change would take a work out of full text, where it has decisions: it
+    may go ahead only with those withdrawn too (``--withdraw-later``, or a confirmation)."""
+
+
 class DedupError(ReaError):
     """A deduplication action is not allowed (e.g. undoing a merge that does not exist)."""
 

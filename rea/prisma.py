@@ -131,6 +131,7 @@ class Flow:
     other_reports_awaiting: int = 0  # other methods, assessed without a final decision
     works: dict[str, list[int]] = field(default_factory=dict)
     studies: dict[int, list[int]] = field(default_factory=dict)  # study → its included reports
+    excluded_reasons: dict[int, str] = field(default_factory=dict)  # excluded at full text
 
     @property
     def database_total(self) -> int:
@@ -198,6 +199,7 @@ class Flow:
                 },
             },
             "works": {k: list(v) for k, v in self.works.items()},
+            "excluded_reasons": {str(k): v for k, v in self.excluded_reasons.items()},
         }
 
 
@@ -356,7 +358,10 @@ def _flow(label: str, records: Sequence[RecordRow], state: _State, *, final: boo
 
     # other methods: no screening boxes; sought = included at title/abstract
     other_sought = title_abstract(other_works, Status.INCLUDED)
-    other_not_sought = title_abstract(other_works, Status.EXCLUDED)
+    o_by_automation = {
+        w for w in other_works & state.stopped if state.status(w, TITLE_ABSTRACT) is None
+    }
+    other_not_sought = title_abstract(other_works, Status.EXCLUDED) | o_by_automation
     other_awaiting = other_works - other_sought - other_not_sought
     if final and other_awaiting:
         raise _fail(
@@ -418,6 +423,7 @@ def _flow(label: str, records: Sequence[RecordRow], state: _State, *, final: boo
             "reports_awaiting": sorted(reports_awaiting),
             "other_identified": sorted(other_works),
             "other_not_sought": sorted(other_not_sought),
+            "other_not_sought_automation": sorted(o_by_automation),
             "other_awaiting": sorted(other_awaiting),
             "other_sought": sorted(other_sought),
             "other_not_retrieved": sorted(o_not_retrieved),
@@ -427,6 +433,7 @@ def _flow(label: str, records: Sequence[RecordRow], state: _State, *, final: boo
             "included": sorted(all_included),
         },
         studies=studies,
+        excluded_reasons={w: state.reason(w) for w in sorted(ft_excluded | o_excluded)},
     )
     check(flow)
     return flow

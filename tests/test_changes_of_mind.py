@@ -5,9 +5,11 @@ several reports, superseded search runs, and the import checks."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from rea.cli import main
@@ -16,6 +18,7 @@ from rea.pipeline import screening as pipeline
 from rea.screening import Phase
 from rea.store import open_store
 from rea.store.sources import RunSearchRow, finish_run, save_search, start_run
+from tests.helpers import REPO
 from tests.screening_support import make_review, work_title
 
 TA = Phase.TITLE_ABSTRACT
@@ -229,3 +232,33 @@ def test_a_file_whose_records_are_all_stored_already_is_reported(tmp_path: Path)
     assert len(rows(paths, "imports")) == 1 and len(rows(paths, "records")) == 1
     assert rea(paths, "import", str(second), *args, "--force")[0] == 0
     assert len(rows(paths, "records")) == 2
+
+
+def test_rea_init_makes_a_review_the_next_commands_work_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(REPO / "searches" / "pcn-rea", tmp_path / "searches" / "pcn-rea")
+    runner = CliRunner()
+    made = runner.invoke(main, ["init", "my-review"])
+    assert made.exit_code == 0, made.stderr
+    assert "export REA_REVIEW=searches/my-review" in made.stdout
+    strategy = (tmp_path / "searches" / "my-review" / "strategy.toml").read_text("utf-8")
+    assert 'id = "my-review"' in strategy and "prospero" not in strategy
+    lint = runner.invoke(main, ["query", "lint"], env={"REA_REVIEW": "searches/my-review"})
+    assert lint.exit_code == 0, lint.stderr
+    again = runner.invoke(main, ["init", "my-review"])
+    assert again.exit_code == 1 and "the folder exists already" in again.stderr
+    bad = runner.invoke(main, ["init", "My Review"])
+    assert bad.exit_code == 1 and "lower case letters" in bad.stderr
+
+
+def test_stats_count_reports_not_retrieved_apart_from_pending(tmp_path: Path) -> None:
+    paths = make_review(tmp_path, 2, share=1.0)
+    for work in (1, 2):
+        for reviewer in ("AH", "MS"):
+            pipeline.decide(paths, work, "include", phase=TA, reviewer=reviewer)
+    pipeline.set_retrieval(paths, 2, "not_retrieved", by="AH")
+    code, out, _ = rea(paths, "screen", "stats")
+    assert code == 0
+    assert "full text: 2 works · included 0 · excluded 0 · pending 1 · not retrieved 1" in out

@@ -108,6 +108,24 @@ def test_two_editions_of_one_meeting_stay_apart_and_are_not_queued() -> None:
     assert run([c, d]) == ([(1,), (2,)], [])
 
 
+def test_the_parts_of_one_proceedings_are_different_volumes() -> None:
+    # Scopus lists each part of a proceedings in a book series: one title, four volumes
+    parts = [
+        rec(
+            "scopus",
+            title="Computational Science and Its Applications - ICCSA 2010 - International "
+            "Conference, Proceedings",
+            journal="Lecture Notes in Computer Science",
+            year=2010,
+            volume=f"{6015 + part} LNCS",
+            issue=f"PART {part}",
+            publication_types=("Conference Review",),
+        )
+        for part in (1, 2, 3, 4)
+    ]
+    assert run(parts) == ([(1,), (2,), (3,), (4,)], [])
+
+
 # ---------------------------------------------------------------- 2. issues of one volume
 
 
@@ -609,6 +627,9 @@ def test_record_without_title_or_identifier_is_kept_counted_and_shown_for_review
     )
     summary = use.run(paths)
     assert summary.records == 2 and summary.works == 2 and summary.queued == 1
+    assert summary.unidentified == 1
+    printed = runner.invoke(main, ["dedup", "--review", str(paths.root)])
+    assert "records with neither a title nor an identifier: 1" in printed.stdout
     [item] = use.review_items(paths)
     assert {item.a.record.title, item.b.record.title} == {
         "",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,11 @@ def test_demo_prints_each_step_and_the_report(demo: tuple[Path, str, str]) -> No
     assert f"report: {folder / 'report' / 'report.html'}" in stdout
     assert (folder / "report" / "report.html").is_file()
     assert len(list((folder / "runs").iterdir())) == 1
+    # the closing lines are commands that work in a new shell (a full path to this rea)
+    assert "every work that can be screened is decided" in stdout
+    assert "2 reports at full text were not retrieved" in stdout
+    rea = "rea" if shutil.which("rea") else str(Path(sys.executable).with_name("rea"))
+    assert f"progress: {rea} screen stats --review {folder}" in stdout
 
 
 @pytest.mark.slow

@@ -189,3 +189,16 @@ def test_the_screening_words_and_rules_live_in_one_room() -> None:
     sql = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "rea" / "store").glob("*.py"))
     # the store counts (tallies); it does not decide: no final status is computed in SQL
     assert "'conflict'" not in sql and "'included'" not in sql
+
+
+def test_the_cli_starts_without_heavy_libraries() -> None:
+    """Start-up stays fast (bench/cli measures it): heavy libraries are imported where used."""
+    import subprocess
+    import sys
+
+    heavy = ["scipy", "pandas", "sklearn", "lxml", "jinja2", "Bio", "cairosvg", "weasyprint"]
+    code = f"import sys, rea.cli; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert result.stdout.split() == []

@@ -103,8 +103,12 @@ class ReviewMachine(RuleBasedStateMachine):
         self.config = load_screening_config(self.paths.screening)
         self.store = open_store(self.paths.store)
         # this test's own history
-        self.runs: dict[tuple[str, str], frozenset[int]] = {}  # current run's items
-        self.imported: list[tuple[str, str, frozenset[int]]] = []
+        # each search's current run and each import, with the step that stored it: a record is
+        # linked to a work once a dedup ran after that step
+        self.runs: dict[tuple[str, str], tuple[frozenset[int], int]] = {}
+        self.imported: list[tuple[str, str, frozenset[int], int]] = []
+        self.step = 0
+        self.deduped_at = 0
         self.n_runs = 0
         self.n_files = 0
         self.deduped = True
@@ -130,17 +134,19 @@ class ReviewMachine(RuleBasedStateMachine):
         assert all(len(w) == 1 for w in found.values()), f"an item split over works: {found}"
         return {item: works.pop() for item, works in found.items()}
 
-    def current(self) -> list[tuple[str, str, str, int]]:
-        """(stage, source, kind, item) of every current record."""
+    def current(self, *, linked_only: bool = False) -> list[tuple[str, str, str, int]]:
+        """(stage, source, kind, item) of every current record (only those a dedup linked)."""
         out = [
             (stage, source, "database", i)
-            for (stage, source), items in self.runs.items()
+            for (stage, source), (items, at) in self.runs.items()
             for i in items
+            if not linked_only or at <= self.deduped_at
         ]
         out += [
             (stage, source, EXPORTS[source], i)
-            for stage, source, items in self.imported
+            for stage, source, items, at in self.imported
             for i in items
+            if not linked_only or at <= self.deduped_at
         ]
         return out
 
@@ -148,8 +154,9 @@ class ReviewMachine(RuleBasedStateMachine):
         return sorted(set(self.item_works().values()))
 
     def current_works(self) -> set[int]:
+        """The works with a current record that is linked to them (screening's works)."""
         by_item = self.item_works()
-        return {by_item[i] for *_, i in self.current() if i in by_item}
+        return {by_item[i] for *_, i in self.current(linked_only=True) if i in by_item}
 
     def assigned(self, work: int, phase: Phase) -> set[str]:
         rows = self.store.conn.execute(
@@ -243,7 +250,8 @@ class ReviewMachine(RuleBasedStateMachine):
         search = RunSearchRow(run_id, stage, source, "q", len(items), 0, (), "m.json", at)
         save_search(self.store, search, [item_record(i, source, stage, run_id) for i in items])
         finish_run(self.store, run_id, at)
-        self.runs[(stage, source)] = items
+        self.step += 1
+        self.runs[(stage, source)] = (items, self.step)
         self.deduped = False
 
     @rule(
@@ -255,17 +263,19 @@ class ReviewMachine(RuleBasedStateMachine):
         self.n_files += 1
         path = self.tmp / f"export-{self.n_files}.ris"
         path.write_text(ris(sorted(items), self.n_files), encoding="utf-8")
-        before = {i for s, src, its in self.imported if (s, src) == (stage, source) for i in its}
+        before = {i for s, src, its, _ in self.imported if (s, src) == (stage, source) for i in its}
         accepted = not items <= before  # all records present already: refused
         self.expect(accepted, lambda: import_file(self.paths, path, source=source, stage=stage))
         if accepted:
-            self.imported.append((stage, source, items))
+            self.step += 1
+            self.imported.append((stage, source, items, self.step))
             self.deduped = False
 
     @rule()
     def dedup(self) -> None:
         summary = dedup_pipeline.run_store(self.store)
         self.deduped = True
+        self.deduped_at = self.step
         total = prisma_counts(self.paths).total
         other_only = len(total.works["other_identified"])
         # rea dedup's figure and PRISMA's: the same records, apart from other-method records

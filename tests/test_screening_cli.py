@@ -117,7 +117,8 @@ def test_dual_screening_conflict_resolution_and_full_text(tmp_path: Path) -> Non
     assert (ah["screened"], ah["included"], ah["excluded"], ah["remaining"]) == (4, 3, 1, 0)
     assert ta["agreement"][0]["n"] == 4
     ft = stats["full_text"]
-    assert (ft["works"], ft["included"], ft["excluded"], ft["pending"]) == (3, 1, 1, 1)
+    assert (ft["works"], ft["included"], ft["excluded"], ft["pending"]) == (3, 1, 1, 0)
+    assert ft["not_retrieved"] == 1  # work 2: it cannot be screened, so it is not pending
     code, out, _ = rea(paths, "screen", "stats")
     assert "kappa AH–MS" in out and "full text: 3 works" in out
 

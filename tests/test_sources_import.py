@@ -296,3 +296,49 @@ def test_unknown_stage_is_refused_and_other_sources_count_as_other(tmp_path: Pat
     )
     assert result.kind == "other"
     assert {r.provenance.kind for r in _records(paths)} == {SourceKind.OTHER}
+
+
+RIS_WRAPPED = """TY  - JOUR
+TI  - Primary care networks in England:
+an early evaluation - the first two years
+AU  - Smith, John
+PY  - 2021
+AB  - Networks were set up in 2019.
+UK - based practices joined them.
+ER  -
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "where", "what"),
+    [
+        ("TI - Primary care networks", ":3 field TI", "looks like a field but is not a RIS tag"),
+        ("au  - Smith, John", ":3 field AU", "looks like a field but is not a RIS tag"),
+        ("AU  -Smith, John", ":3 field AU", "looks like a field but is not a RIS tag"),
+    ],
+)
+def test_a_ris_line_that_is_neither_a_tag_nor_a_continuation_is_an_error(
+    tmp_path: Path, line: str, where: str, what: str
+) -> None:
+    paths = make_review(tmp_path)
+    text = f"TY  - JOUR\nPY  - 2021\n{line}\nER  - \n"
+    bad = _write(tmp_path, "bad.ris", text)
+    with pytest.raises(ImportFormatError) as info:
+        import_file(paths, bad, source="db", stage=STAGE)
+    assert where in info.value.message() and what in info.value.message()
+    assert _records(paths) == []
+
+
+def test_text_under_a_one_line_field_is_an_error_and_wrapped_text_a_continuation(
+    tmp_path: Path,
+) -> None:
+    paths = make_review(tmp_path)
+    bad = _write(tmp_path, "bad.ris", "TY  - JOUR\nPY  - 2021\nsome stray words\nER  - \n")
+    with pytest.raises(ImportFormatError, match="neither a RIS tag line nor a continuation"):
+        import_file(paths, bad, source="db", stage=STAGE)
+    good = _write(tmp_path, "wrapped.ris", RIS_WRAPPED)
+    import_file(paths, good, source="db", stage=STAGE)
+    (record,) = _records(paths)
+    assert record.title.startswith("Primary care networks in England:")
+    assert "first two years" in record.title
+    assert "UK - based practices" in record.abstract_text

@@ -102,9 +102,16 @@ def build(folder: Path) -> ReviewPaths:
     with open_store(paths.store) as store:
         with store.transaction() as conn:
             conn.execute(
-                "INSERT INTO runs (run_id, started_at, rea_version, path)"
-                " VALUES ('bench', '2026-01-01', 'bench', 'runs/bench')"
+                "INSERT INTO runs (run_id, started_at, finished_at, rea_version, path)"
+                " VALUES ('bench', '2026-01-01', '2026-01-01', 'bench', 'runs/bench')"
             )
+            for db in ("pubmed", "scopus"):  # a finished search: its records are current
+                conn.execute(
+                    "INSERT INTO run_searches (run_id, stage, source, query, fetched_count,"
+                    " manifest, finished_at) VALUES ('bench', '2013-2018-all', :s, '', 0, '',"
+                    " '2026-01-01')",
+                    {"s": db},
+                )
         records = []
         for i in range(N_WORKS):
             title, abstract = source[i % len(source)]

@@ -40,6 +40,11 @@ def _summary_text(s: use.RunSummary) -> str:
     for absorbed, survivor in s.merged_works:
         lines.append(f"work {absorbed} merged into work {survivor}")
     lines.append(f"pairs waiting for review: {s.queued}")
+    if s.unidentified:
+        lines.append(
+            f"records with neither a title nor an identifier: {s.unidentified} "
+            "(matched on their citation only; queued when it matches)"
+        )
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""CLI commands: prisma, report, demo."""
+"""CLI commands: prisma, report, demo, init."""
 
 from __future__ import annotations
 
@@ -155,26 +155,34 @@ def _text(flow: dict[str, Any]) -> str:
 Example:
   rea report --review searches/pcn-rea
   rea report --out /tmp/pcn-report
-  rea report --final""",
+  rea report --final
+  rea report --svg-only""",
 )
 @review_option
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write report.html and the SVG diagrams into (default: <review>/report).",
+    help="Folder to write the report into (default: <review>/report); it is replaced whole.",
 )
 @final_option
-def report_command(review: str | None, out_dir: Path | None, final: bool) -> None:
-    """Write the review's HTML report (one self-contained file) and its SVG flow diagrams.
+@click.option(
+    "--svg-only",
+    is_flag=True,
+    help="Write report.html and the SVG diagrams only: no PNG or PDF (needs no cairo or Pango).",
+)
+def report_command(review: str | None, out_dir: Path | None, final: bool, svg_only: bool) -> None:
+    """Write the review's report: report.html (one self-contained file) and report.pdf, and each
+    PRISMA flow diagram as SVG, PNG and PDF.
 
-    Mid-review the report is stamped interim; --final refuses while any work awaits a decision.
+    The folder is replaced whole, at once. Mid-review the report is stamped interim; --final
+    refuses while any work awaits a decision.
     """
     from rea.pipeline.prisma import build_report
 
-    files = build_report(resolve_review(review), out_dir, final=final)
-    for svg in files.svgs:
-        click.echo(f"wrote {svg}", err=True)
+    files = build_report(resolve_review(review), out_dir, final=final, images_too=not svg_only)
+    for written in (*files.svgs, *files.pngs, *files.pdfs):
+        click.echo(f"wrote {written}", err=True)
     click.echo(str(files.html))
 
 
@@ -184,7 +192,7 @@ def report_command(review: str | None, out_dir: Path | None, final: bool) -> Non
 Example:
   rea demo
   rea demo --dir /tmp/pcn-demo
-  rea screen --review /tmp/pcn-demo --phase full_text --reviewer AH""",
+  rea screen stats --review /tmp/pcn-demo""",
 )
 @click.option(
     "--dir",
@@ -204,13 +212,73 @@ def demo_command(folder: Path) -> None:
 
     result = run_demo(folder, progress=lambda line: click.echo(line, err=True))
     click.echo(f"report: {result.report}")
-    click.echo(
-        f"keep screening: rea screen --review {result.review} --phase full_text --reviewer AH"
-    )
+    for line in _next_steps(result.review):
+        click.echo(line)
+
+
+def _next_steps(review: Path) -> list[str]:
+    """What to run next in a new shell: the screen where work is left (with make from the
+    repository, or the full path of this rea), else where to look."""
+    import shutil
+    import sys
+
+    from rea.config import ReviewPaths
+    from rea.pipeline.demo import work_left
+
+    left, lost = work_left(ReviewPaths(review))
+    rea = "rea" if shutil.which("rea") else str(Path(sys.executable).with_name("rea"))
+    use_make = Path("Makefile").is_file() and "screen:" in Path("Makefile").read_text()
+    lines = []
+    for w in left:
+        lines.append(f"left to screen: {w.reviewer} has {w.works} works at {w.phase}; run")
+        if use_make:
+            lines.append(f"  make screen REVIEW={review} PHASE={w.phase} REVIEWER={w.reviewer}")
+        lines.append(f"  {rea} screen --review {review} --phase {w.phase} --reviewer {w.reviewer}")
+    if not left:
+        lines.append("every work that can be screened is decided")
+    if lost:
+        lines.append(
+            f"{lost} reports at full text were not retrieved: once found, "
+            f"{rea} fulltext WORK retrieved --location PATH --by NAME --review {review}"
+        )
+    lines.append(f"progress: {rea} screen stats --review {review}")
+    return lines
+
+
+@click.command(
+    "init",
+    epilog="""\b
+Example:
+  rea init pcn-update-2026
+  export REA_REVIEW=searches/pcn-update-2026
+  rea query lint --strict""",
+)
+@click.argument("name")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to make it (default: searches/NAME).",
+)
+def init_command(name: str, folder: Path | None) -> None:
+    """Make a new review folder with a strategy.toml and a screening.toml to edit, started from
+    the reference review's (valid as they are)."""
+    from rea.pipeline.review import init_review
+
+    made = init_review(folder or Path("searches") / name, name)
+    for path in made.files:
+        click.echo(f"wrote {path}", err=True)
+    root = made.paths.root
+    click.echo(f"review {name} in {root}; next:")
+    click.echo(f"  export REA_REVIEW={root}    # or pass --review {root} to each command")
+    click.echo(f"  edit {made.paths.strategy} and {made.paths.screening}")
+    click.echo("  rea query lint --strict")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the `rea` group."""
+    group.add_command(init_command)
     group.add_command(prisma_command)
     group.add_command(report_command)
     group.add_command(demo_command)

@@ -21,7 +21,7 @@ from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl
 from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
 
-from rea.errors import ReaError
+from rea.errors import LaterPhaseDecisions, ReaError
 from rea.pipeline.screening import REASON_KEYS, ScreenContext
 from rea.screening import Decision, Phase, ScreeningSession, StudyType, WorkView, highlight
 
@@ -68,7 +68,7 @@ def render_work(
     out.append(("class:progress", f" {percent}%\n\n"))
     if view is None:
         out.append(("class:ok", "All works in your queue are screened. "))
-        out.append(("", "Press u to undo the last decision, q to quit.\n"))
+        out.append(("", "Press u to undo a decision (you will see which first), q to quit.\n"))
         return out
     for is_term, piece in highlight(view.title or "(no title)", pattern):
         out.append(("class:hl class:title" if is_term else "class:title", piece))
@@ -154,8 +154,11 @@ class ScreenApp:
         self.context = context
         self.session: ScreeningSession = context.session
         self.pattern = pattern
-        self.mode = "work"  # work | reason | note | help | study_type
-        self.message: tuple[str, str] = ("", context.warning or "Press ? for help.")
+        self.mode = "work"  # work | reason | note | help | study_type | confirm
+        # a confirmation asked for: what to show, and what 'y' does
+        self.confirm: tuple[str, Callable[[], str]] | None = None
+        hint = context.session.not_retrieved_hint()
+        self.message: tuple[str, str] = ("", context.warning or hint or "Press ? for help.")
         self.reasons = context.config.reasons_for(self.session.phase)
         self.reason_required = context.config.phases[self.session.phase].reason_required
         self.pending_study_type: int | None = None
@@ -178,6 +181,11 @@ class ScreenApp:
     def body(self) -> StyleAndTextTuples:
         if self.mode == "help":
             return self._help()
+        if self.mode == "confirm" and self.confirm is not None:
+            return [
+                ("class:title", self.confirm[0] + "\n\n"),
+                ("", "  y  yes\n  n  no (nothing changes)\n"),
+            ]
         if self.mode == "reason":
             return self._reason_menu()
         if self.mode == "study_type":
@@ -195,6 +203,8 @@ class ScreenApp:
             phase=s.phase,
             reviewer=s.reviewer,
         )
+        if s.current is None and s.not_retrieved:
+            fragments.append(("class:meta", s.not_retrieved_hint() + "\n"))
         shown = s.current.work_id if s.current else None
         if shown != self.shown_work:
             self.shown_work, self.scroll = shown, 0
@@ -314,6 +324,49 @@ class ScreenApp:
 
         self._run(act)
 
+    def _ask(self, question: str, action: Callable[[], str]) -> None:
+        self.confirm = (question, action)
+        self.mode = "confirm"
+
+    def _undo(self) -> None:
+        """``u``: undo the decision made last in this session at once; a decision from an
+        earlier session only once the screen has shown which work and decision it is; and one
+        whose work went on to full text only with a confirmation that withdraws those too."""
+        s = self.session
+        try:
+            work_id, decision, this_session = s.undo_target()
+        except ReaError as exc:
+            self.message = ("error", f"Error: {exc.message()}")
+            return
+
+        def cascade(exc: LaterPhaseDecisions) -> None:
+            self._ask(
+                f"{exc.what}.\nWithdraw those full-text decisions too (kept in the audit trail)?",
+                lambda: s.undo(work_id=work_id, withdraw_later=True).message,
+            )
+
+        def undo() -> str:
+            return s.undo(work_id=work_id).message
+
+        if not this_session:
+            title = str(db_title(s, work_id))[:90]
+            self._ask(
+                f"Undo your decision from an earlier session?\nwork {work_id}: {title}\n"
+                f"your decision: {decision}",
+                lambda: self._undo_or_ask(undo, cascade),
+            )
+            return
+        self._run(lambda: self._undo_or_ask(undo, cascade))
+
+    def _undo_or_ask(
+        self, undo: Callable[[], str], cascade: Callable[[LaterPhaseDecisions], None]
+    ) -> str:
+        try:
+            return undo()
+        except LaterPhaseDecisions as exc:
+            cascade(exc)
+            return "the work went on to full text: confirm, or press n"
+
     def _bindings(self) -> KeyBindings:
         kb = KeyBindings()
         on_work = Condition(lambda: self.mode == "work")
@@ -322,6 +375,7 @@ class ScreenApp:
         in_note = Condition(lambda: self.mode == "note")
         in_help = Condition(lambda: self.mode == "help")
         in_type = Condition(lambda: self.mode == "study_type")
+        in_confirm = Condition(lambda: self.mode == "confirm")
 
         @kb.add("i", filter=has_work)
         def _include(event: KeyPressEvent) -> None:
@@ -344,7 +398,17 @@ class ScreenApp:
 
         @kb.add("u", filter=on_work)
         def _undo(event: KeyPressEvent) -> None:
-            self._run(lambda: self.session.undo().message)
+            self._undo()
+
+        @kb.add("<any>", filter=in_confirm)
+        def _confirm(event: KeyPressEvent) -> None:
+            key = event.key_sequence[0].key
+            asked, self.confirm = self.confirm, None
+            self.mode = "work"
+            if key in ("y", "Y") and asked is not None:
+                self._run(asked[1])
+            else:
+                self.message = ("", "nothing undone")
 
         @kb.add("s", filter=has_work)
         def _skip(event: KeyPressEvent) -> None:
@@ -434,3 +498,13 @@ class ScreenApp:
 
 def run_screen(context: ScreenContext, pattern: re.Pattern[str] | None) -> None:
     ScreenApp(context, pattern).run()
+
+
+def db_title(session: ScreeningSession, work_id: int) -> str:
+    """The title of a work, to show which one an undo would withdraw."""
+    from rea.screening.session import load_work_view
+
+    try:
+        return load_work_view(session.store, work_id, session.phase, session.reviewer).title
+    except ReaError:
+        return "(no title)"

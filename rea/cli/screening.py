@@ -78,7 +78,8 @@ def _print_stats(
         click.echo(f"{ps.phase.label}: {ps.works} works", nl=False)
         click.echo(
             f" · included {ps.included} · excluded {ps.excluded} · pending {ps.pending}"
-            f" · conflicts {ps.conflicts} · resolved {ps.resolved}"
+            + (f" · not retrieved {ps.not_retrieved}" if ps.not_retrieved else "")
+            + f" · conflicts {ps.conflicts} · resolved {ps.resolved}"
             f" · double-screened {ps.double_screened}"
         )
         if not ps.works:

@@ -144,8 +144,8 @@ def _issue(x: str, y: str) -> int:
         return 0
     if x == y:
         return 1
-    if x.startswith("s") or y.startswith("s"):
-        return 0
+    if x.startswith("s") or y.startswith("s") or x.startswith("p") != y.startswith("p"):
+        return 0  # a supplement, or "Part 2" against a plain issue number
     for one, other in ((x, y), (y, x)):
         if "-" in one:
             low, high = (int(n) for n in one.split("-"))
@@ -380,7 +380,6 @@ def compare(a: Prepared, b: Prepared, containers: frozenset[str] = frozenset()) 
         and year >= 0
         and conflicts == 0
         and not soft
-        and journal >= -1
     ):
         return Verdict(MERGE, "fuzzy", scores, (), title + 0.1 * agree)
     if (

@@ -614,8 +614,10 @@ def clean_volume(volume: str, issue: str) -> str:
         return ""
     if re.fullmatch(r"\d+[A-Za-z]?", text):
         return text.lstrip("0").lower()
-    # "44 (2 Supplement 1)", "10 Suppl 2", "31 Pt 2"
-    match = re.fullmatch(r"(\d+)\s*(?:\([^()]*\)|(?:suppl\w*|pt|part)\.?\s*\w*)", text, re.I)
+    # "44 (2 Supplement 1)", "10 Suppl 2", "31 Pt 2", "6017 LNCS" (a book series' volume)
+    match = re.fullmatch(
+        r"(\d+)\s*(?:\([^()]*\)|(?:suppl\w*|pt|part)\.?\s*\w*|[A-Z]{2,6})", text, re.I
+    )
     if match:
         return match.group(1).lstrip("0")
     return ""
@@ -966,7 +968,8 @@ def record_completeness(record: Record) -> int:
 
 
 def clean_issue(issue: str) -> str:
-    """``12``, ``3-4`` (a double issue), ``s1`` (a supplement); "" when unreadable."""
+    """``12``, ``3-4`` (a double issue), ``s1`` (a supplement), ``p2`` (part 2); "" when
+    unreadable."""
     text = (issue or "").strip().lower()
     if not text or text == "na":
         return ""
@@ -978,6 +981,9 @@ def clean_issue(issue: str) -> str:
     match = re.search(r"supp\w*\.?\s*(\d*)", text)
     if match:
         return "s" + (match.group(1).lstrip("0") or "")
+    match = re.fullmatch(r"(?:pt|part)\.?\s*(\d+)", text)
+    if match:
+        return "p" + (match.group(1).lstrip("0") or "0")  # "PART 2" of a proceedings volume
     return ""
 
 

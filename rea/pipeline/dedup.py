@@ -48,6 +48,9 @@ class RunSummary:
     per_source: tuple[SourceCount, ...]
     merged_works: tuple[tuple[int, int], ...] = ()  # (absorbed, survivor) by human decisions
     stored_records: int = 0
+    # current records with neither a title nor an identifier: only their citation can match
+    # them, so they are shown in the review queue when it does
+    unidentified: int = 0
     database_duplicates: int = 0  # PRISMA's "duplicate records removed": database records only
 
     @property
@@ -195,8 +198,13 @@ def run_store(store: Store, progress: Progress | None = None) -> RunSummary:
         per_source=_per_source(groups, dict(records)),
         merged_works=tuple(merged),
         stored_records=len(records),
+        unidentified=_unidentified(records, current),
         database_duplicates=_database_duplicates(groups, dict(records)),
     )
+
+
+def _unidentified(records: Sequence[tuple[int, Record]], current: set[int]) -> int:
+    return sum(1 for rid, record in records if rid in current and record.unidentified)
 
 
 def _per_source(
@@ -239,6 +247,7 @@ def _unchanged(
         queued=len(db.queue(store)),
         per_source=_per_source(list(by_work.values()), dict(records)),
         stored_records=len(records),
+        unidentified=_unidentified(records, current),
         database_duplicates=_database_duplicates(list(by_work.values()), dict(records)),
     )
 

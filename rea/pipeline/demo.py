@@ -333,3 +333,32 @@ def run_demo(folder: Path = DEFAULT_DIR, *, progress: Progress | None = None) ->
     files = build_report(paths, notes=(SAMPLE_NOTE,))
     step("report", str(files.html))
     return DemoResult(review=paths.root, report=files.html, steps=tuple(steps))
+
+
+@dataclass(frozen=True)
+class WorkLeft:
+    """Where screening can go on in a review: a reviewer's queue that is not empty."""
+
+    phase: str
+    reviewer: str
+    works: int
+
+
+def work_left(paths: ReviewPaths) -> tuple[list[WorkLeft], int]:
+    """Every (phase, screener) with works still to screen, and how many reports at full text
+    cannot be screened because they were not retrieved."""
+    from rea.screening.config import load_screening_config
+    from rea.screening.model import Phase
+    from rea.screening.session import ScreeningSession
+
+    config = load_screening_config(paths.screening)
+    left: list[WorkLeft] = []
+    lost: set[int] = set()
+    with open_store(paths.store, create=False) as store:
+        for phase in Phase:
+            for reviewer in config.phases[phase].screeners:
+                session = ScreeningSession(store, config, phase, reviewer)
+                lost.update(session.not_retrieved)
+                if session.remaining:
+                    left.append(WorkLeft(phase.value, reviewer, session.remaining))
+    return left, len(lost)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,15 +15,18 @@ from rea.query.lint import lint_strategy
 from rea.report import QueryView, ReferenceView, ReportContext, ReportFiles, format_reference
 from rea.report import write_report as write_report_files
 from rea.screening.config import load_screening_config
-from rea.screening_vocab import Rules
+from rea.screening_vocab import KAPPA_DEFINITION, Rules
 from rea.store import Store, open_store
 from rea.store.prisma import (
+    WorkSummary,
     latest_study_types,
     run_rows,
     search_rows,
     snapshot_rows,
     work_summaries,
 )
+from rea.store.ranking import current_stop, unscreened_at_stop
+from rea.store.screening import overrides as override_rows
 
 
 @dataclass(frozen=True)
@@ -111,41 +114,59 @@ def build_report(
     *,
     notes: tuple[str, ...] = (),
     final: bool = False,
+    images_too: bool = True,
 ) -> ReportFiles:
-    """Write the review's HTML report and its SVG flow diagrams; returns their paths. Mid-review
-    the report is stamped interim; with ``final`` a work awaiting a decision is an error."""
+    """Write the review's report (HTML, and PDF unless not ``images_too``) and its flow diagrams
+    (SVG, and PNG and PDF unless not ``images_too``); returns their paths. Mid-review the report
+    is stamped interim; with ``final`` a work awaiting a decision is an error."""
     info = strategy_info(paths)
     with open_store(paths.store, create=False) as store:
         counts = _compute(paths, store, info.stages, final=final)
-        included = counts.total.works.get("included", [])
+        total = counts.total
         types = latest_study_types(store)
+        studies = total.studies or {w: [w] for w in total.works.get("included", [])}
+        wanted = sorted({w for reports in studies.values() for w in reports})
+        excluded = sorted(total.excluded_reasons)
+        views = {
+            s.work_id: _reference(s) for s in work_summaries(store, sorted({*wanted, *excluded}))
+        }
         grouped: dict[str, list[ReferenceView]] = defaultdict(list)
-        for summary in sorted(
-            work_summaries(store, included),
-            key=lambda s: ([a[0].lower() for a in s.authors[:1]], s.year or 0, s.title),
-        ):
-            citation = format_reference(
-                summary.authors,
-                summary.title,
-                summary.journal,
-                summary.year,
-                summary.volume,
-                summary.issue,
-                summary.pages,
-                summary.doi,
-                summary.publisher,
+        for reports in studies.values():
+            found = [views[w] for w in reports if w in views]
+            if not found:
+                continue
+            first, *others = found
+            grouped[types.get(first.work_id, "unclassified")].append(
+                replace(first, reports=tuple(others))
             )
-            view = ReferenceView(summary.work_id, citation, summary.doi, summary.url)
-            grouped[types.get(summary.work_id, "unclassified")].append(view)
         order = ("review", "primary", "grey", "unclassified")
-        included_views = {k: tuple(grouped[k]) for k in order if grouped.get(k)}
+        included_views = {
+            k: tuple(sorted(grouped[k], key=lambda v: v.citation.lower()))
+            for k in order
+            if grouped.get(k)
+        }
+        excluded_views = sorted(
+            (replace(views[w], reason=total.excluded_reasons[w]) for w in excluded if w in views),
+            key=lambda v: (v.reason, v.citation.lower()),
+        )
         snapshots = snapshot_rows(store)
         runs = run_rows(store)
         searches = search_rows(store)
+        overrides = [r.__dict__ for r in override_rows(store)]
+        stopping = _stopping_lines(store, counts)
     queries = []
     for q in info.queries:
-        mine = [s for s in snapshots if s.source == q.db and s.stage == q.stage]
         mine_searches = [s for s in searches if s.source == q.db and s.stage == q.stage]
+        # the records counted: those of imports and of the current search, not superseded runs
+        run_ids = {r.run_id for r in runs}
+        counted = {s.run_id for s in mine_searches if s.current}
+        mine = [
+            s
+            for s in snapshots
+            if s.source == q.db
+            and s.stage == q.stage
+            and (s.origin not in run_ids or s.origin in counted)
+        ]
         latest = mine_searches[-1:]
         now = [s for s in mine_searches if s.current][-1:]
         shown = now or latest
@@ -189,5 +210,46 @@ def build_report(
         snapshots=[s.__dict__ for s in snapshots],
         notes=notes,
         interim=counts.interim,
+        excluded=tuple(excluded_views),
+        overrides=overrides,
+        kappa_definition=KAPPA_DEFINITION,
+        searches=[s.as_dict() for s in counts.searches],
+        stopping=stopping,
     )
-    return write_report_files(context, out_dir or paths.report)
+    return write_report_files(context, out_dir or paths.report, images_too=images_too)
+
+
+def _reference(summary: WorkSummary) -> ReferenceView:
+    citation = format_reference(
+        summary.authors,
+        summary.title,
+        summary.journal,
+        summary.year,
+        summary.volume,
+        summary.issue,
+        summary.pages,
+        summary.doi,
+        summary.publisher,
+    )
+    return ReferenceView(summary.work_id, citation, summary.doi, summary.url)
+
+
+def _stopping_lines(store: Store, counts: PrismaCounts) -> tuple[str, ...]:
+    """What the stop of title/abstract screening did, in numbers that add up: the works
+    unscreened when it was recorded = those screened later + those never screened (counted as
+    excluded by automation, or not sought by other methods)."""
+    stop = current_stop(store, "title_abstract")
+    if stop is None:
+        return ()
+    total = counts.total
+    current = set(total.works["records_screened"]) | set(total.works["other_identified"])
+    at_stop = [w for w in unscreened_at_stop(store, stop.stop_id) if w in current]
+    never = len(total.works["records_excluded_automation"]) + len(
+        total.works["other_not_sought_automation"]
+    )
+    return (
+        f"Title/abstract screening was stopped by {stop.decided_by} on {stop.decided_at[:10]} "
+        f"({stop.rule} rule): {len(at_stop)} works were unscreened then; "
+        f"{len(at_stop) - never} of them were screened later, and {never} were never screened "
+        "(counted as excluded by automation, or as not sought by other methods).",
+    )

@@ -323,8 +323,8 @@ class RankedSession(ScreeningSession):
         self.refresh()
         return result
 
-    def undo(self) -> Recorded:
-        result = super().undo()
+    def undo(self, *, work_id: int | None = None, withdraw_later: bool = False) -> Recorded:
+        result = super().undo(work_id=work_id, withdraw_later=withdraw_later)
         if self.current is not None:
             self.ranker.set_label(self.current.work_id, None)
         return result

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import jinja2
 
 from rea.errors import ReportError
-from rea.files import write_text_atomic
+from rea.files import new_folder_beside, swap_folder_in
+from rea.report import images
 from rea.report.diagram import flow_svg, label
 
 TYPE_HEADINGS = {
@@ -45,10 +48,37 @@ class QueryView:
 
 @dataclass(frozen=True)
 class ReferenceView:
+    """One report in a reference list; ``reports`` are the other reports of the same study."""
+
     work_id: int
     citation: str
     doi: str = ""
     url: str = ""
+    reports: tuple[ReferenceView, ...] = ()
+    reason: str = ""  # why it was excluded at full text (the excluded list)
+
+    @property
+    def href(self) -> str | None:
+        """The link to follow: the DOI's resolver, else the URL if it is http(s); else none."""
+        return safe_href(self.doi, self.url)
+
+
+def safe_href(doi: str = "", url: str = "") -> str | None:
+    """A link that is safe to click: ``https://doi.org/<doi>`` for a DOI, an ``http``/``https``
+    URL with a host as it is; anything else (``javascript:``, ``data:``, ``file:``, relative or
+    malformed) is no link at all and is shown as text only."""
+    if doi.strip():
+        return "https://doi.org/" + quote(doi.strip(), safe="/:;()._-")
+    candidate = url.strip()
+    if not candidate or any(c in candidate for c in "\r\n\t\\ \"'<>`"):
+        return None
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not parts.username:
+        return candidate
+    return None
 
 
 @dataclass(frozen=True)
@@ -70,12 +100,24 @@ class ReportContext:
     snapshots: Sequence[Mapping[str, Any]] = ()
     notes: Sequence[str] = ()
     interim: bool = False  # some works still await a decision: the report says so at the top
+    excluded: Sequence[ReferenceView] = ()  # reports excluded at full text, with their reasons
+    overrides: Sequence[Mapping[str, Any]] = ()  # resolutions given with --override
+    kappa_definition: str = ""
+    searches: Sequence[Mapping[str, Any]] = ()  # every search of every run, with its state
+    stopping: Sequence[str] = ()  # what stopping decisions did, in sentences
 
 
 @dataclass(frozen=True)
 class ReportFiles:
     html: Path
     svgs: tuple[Path, ...]
+    pngs: tuple[Path, ...] = ()
+    pdfs: tuple[Path, ...] = ()  # one per diagram, then report.pdf
+
+
+#: What a report folder holds; a folder holding anything else is not replaced (--out safety).
+MARKER = ".rea-report"
+_OWN_FILE = re.compile(r"^(report\.(html|pdf)|flow-[^/]+\.(svg|png|pdf)|\.rea-report)$")
 
 
 def _name(family: str, given: str) -> str:
@@ -155,15 +197,64 @@ def _reason_table(flows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"reason": r, "by_flow": v} for r, v in ordered]
 
 
+def _numbers(flow: Mapping[str, Any]) -> dict[str, int]:
+    """The numbers table's cells of one flow (``Flow.as_dict()``)."""
+    ident, dbr, oth, inc = (
+        flow["identification"],
+        flow["databases"],
+        flow["other_methods"],
+        flow["included"],
+    )
+    return {
+        "databases": int(ident["databases_total"]),
+        "other": int(ident["other_methods_total"]),
+        "duplicates": int(ident["duplicates"]),
+        "screened": int(dbr["records_screened"]),
+        "excluded": int(dbr["records_excluded"]),
+        "awaiting": int(dbr["awaiting_screening"]) + int(oth["awaiting"]),
+        "sought": int(dbr["reports_sought"]) + int(oth["reports_sought"]),
+        "not_retrieved": int(dbr["reports_not_retrieved"]) + int(oth["reports_not_retrieved"]),
+        "assessed": int(dbr["reports_assessed"]) + int(oth["reports_assessed"]),
+        "reports_excluded": int(dbr["reports_excluded_total"]) + int(oth["reports_excluded_total"]),
+        "reports_awaiting": int(dbr["reports_awaiting"]) + int(oth["reports_awaiting"]),
+        "studies": int(inc["studies"]),
+        "reports": int(inc["reports"]),
+    }
+
+
+NUMBER_ROWS = (
+    ("Records identified from databases", "databases"),
+    ("Records identified by other methods", "other"),
+    ("Duplicate records removed (database records)", "duplicates"),
+    ("Records screened (databases)", "screened"),
+    ("Records excluded", "excluded"),
+    ("Works awaiting a title/abstract decision", "awaiting"),
+    ("Reports sought for retrieval (both branches)", "sought"),
+    ("Reports not retrieved", "not_retrieved"),
+    ("Reports assessed for eligibility", "assessed"),
+    ("Reports excluded", "reports_excluded"),
+    ("Reports awaiting a full-text decision", "reports_awaiting"),
+    ("Studies included", "studies"),
+    ("Reports of included studies", "reports"),
+)
+
+
 def render_report(context: ReportContext) -> str:
     """The report as one HTML string: styles and diagrams inline, nothing fetched."""
-    flows = [
+    flows: list[dict[str, Any]] = [
         {
             "flow": flow,
             "title": _flow_title(flow, context.stage_labels),
             "svg": flow_svg(flow),
+            "numbers": _numbers(flow),
         }
         for flow in context.flows
+    ]
+    waiting = ("awaiting", "reports_awaiting")
+    rows = [
+        (label, key)
+        for label, key in NUMBER_ROWS
+        if key not in waiting or any(f["numbers"][key] for f in flows)
     ]
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -172,23 +263,71 @@ def render_report(context: ReportContext) -> str:
         reasons=_reason_table(context.flows),
         type_headings=TYPE_HEADINGS,
         flow_labels=[str(f["label"]) for f in context.flows],
+        number_rows=rows,
     )
 
 
-def write_report(context: ReportContext, out_dir: Path) -> ReportFiles:
-    """Write ``report.html`` and ``flow-<label>.svg`` per flow into ``out_dir``."""
+def write_report(context: ReportContext, out_dir: Path, *, images_too: bool = True) -> ReportFiles:
+    """Write ``report.html``, ``flow-<label>.svg`` per flow and, with ``images_too``, each
+    diagram as PNG and PDF and the report as ``report.pdf``, into ``out_dir``.
+
+    Everything is written into a new folder beside ``out_dir`` first and swapped in at once, so
+    a reader, or a kill at any moment, finds the old set or the new set, never a mix. A folder
+    that holds anything but a report is refused rather than replaced.
+    """
     if not context.flows:
         raise ReportError("no PRISMA flow to draw", hint="run the searches and screening first")
+    _check_out(out_dir)
+    if images_too:
+        images.check_converters()
+    html = render_report(context)
     try:
-        html = render_report(context)
-        svgs = []
-        for flow in context.flows:
-            path = out_dir / f"flow-{flow['label']}.svg"
-            svg = flow_svg(flow, title=_flow_title(flow, context.stage_labels))
-            write_text_atomic(path, '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n")
-            svgs.append(path)
-        html_path = out_dir / "report.html"
-        write_text_atomic(html_path, html)
+        new = new_folder_beside(out_dir)
     except OSError as exc:
         raise ReportError(f"cannot write the report: {exc}", where=str(out_dir)) from exc
-    return ReportFiles(html=html_path, svgs=tuple(svgs))
+    try:
+        svgs, pngs, pdfs = [], [], []
+        for flow in context.flows:
+            name = f"flow-{flow['label']}"
+            svg = flow_svg(flow, title=_flow_title(flow, context.stage_labels))
+            (new / f"{name}.svg").write_text(
+                '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n", encoding="utf-8"
+            )
+            svgs.append(out_dir / f"{name}.svg")
+            if images_too:
+                images.svg_to_png(svg, new / f"{name}.png")
+                images.svg_to_pdf(svg, new / f"{name}.pdf")
+                pngs.append(out_dir / f"{name}.png")
+                pdfs.append(out_dir / f"{name}.pdf")
+        (new / "report.html").write_text(html, encoding="utf-8")
+        if images_too:
+            images.html_to_pdf(new / "report.html", new / "report.pdf")
+            pdfs.append(out_dir / "report.pdf")
+        (new / MARKER).write_text("written by `rea report`, which replaces this folder whole\n")
+        swap_folder_in(new, out_dir)
+    except OSError as exc:
+        shutil.rmtree(new, ignore_errors=True)
+        raise ReportError(f"cannot write the report: {exc}", where=str(out_dir)) from exc
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    return ReportFiles(
+        html=out_dir / "report.html", svgs=tuple(svgs), pngs=tuple(pngs), pdfs=tuple(pdfs)
+    )
+
+
+def _check_out(out_dir: Path) -> None:
+    """Refuse to replace a folder that holds anything but a rea report."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportError("not a folder", where=str(out_dir), hint="--out names a folder")
+    if not out_dir.is_dir():
+        return
+    foreign = sorted(p.name for p in out_dir.iterdir() if not _OWN_FILE.match(p.name))
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
+        raise ReportError(
+            f"the folder holds files that are not a rea report ({shown}); rea report replaces "
+            "its folder whole",
+            where=str(out_dir),
+            hint="choose a new or empty folder with --out",
+        )

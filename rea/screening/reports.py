@@ -11,7 +11,15 @@ from pathlib import Path
 
 from rea.errors import ImportFormatError, Location, ReaError
 from rea.screening.config import ScreeningConfig
-from rea.screening.model import Agreement, Decision, Outcome, Phase, Status, agreement
+from rea.screening.model import (
+    Agreement,
+    Decision,
+    Outcome,
+    Phase,
+    Retrieval,
+    Status,
+    agreement,
+)
 from rea.screening.service import (
     DecisionRequest,
     check_decision,
@@ -93,6 +101,7 @@ class PhaseStats:
     double_screened: int = 0
     reviewers: list[ReviewerStats] = field(default_factory=list)
     agreement: list[Agreement] = field(default_factory=list)
+    not_retrieved: int = 0  # full text: pending works whose report was not retrieved
 
 
 def stats(store: Store, config: ScreeningConfig) -> list[PhaseStats]:
@@ -100,6 +109,8 @@ def stats(store: Store, config: ScreeningConfig) -> list[PhaseStats]:
     Cohen's kappa for each pair of reviewers on the works both decided."""
     result = []
     state = phase_state(store, config)
+    retrieval = db.current_retrievals(store)
+    lost = {w for w, r in retrieval.items() if r.status == Retrieval.NOT_RETRIEVED.value}
     for phase in Phase:
         found = state.outcomes[phase]
         ps = PhaseStats(phase, works=len(found))
@@ -109,6 +120,8 @@ def stats(store: Store, config: ScreeningConfig) -> list[PhaseStats]:
                 ps.included += 1
             elif o.status is Status.EXCLUDED:
                 ps.excluded += 1
+            elif o.status is Status.PENDING and phase is Phase.FULL_TEXT and o.work_id in lost:
+                ps.not_retrieved += 1  # cannot be screened: not pending for anyone
             elif o.status is Status.PENDING:
                 ps.pending += 1
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from rea.errors import NotFound, ScreeningError
+from rea.errors import LaterPhaseDecisions, NotFound, ScreeningError
 from rea.screening.config import ScreeningConfig
 from rea.screening.model import (
     UNDO,
@@ -105,7 +105,7 @@ def _guard_full_text(
             f"rea decide {work_id} undo --phase full_text --reviewer {d.reviewer}"
             for d in db.standing_decisions_of(conn, work_id, Phase.FULL_TEXT.value)
         )
-        raise ScreeningError(
+        raise LaterPhaseDecisions(
             f"{what} would take work {work_id} out of full text, where it has decisions: "
             + ", ".join(later),
             hint="withdraw those first"

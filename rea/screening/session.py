@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rea.errors import ScreeningError
 from rea.screening.config import ScreeningConfig
-from rea.screening.model import Decision, Phase, StudyType
+from rea.screening.model import Decision, Phase, Retrieval, StudyType
 from rea.screening.service import (
     DecisionRequest,
     Recorded,
@@ -139,9 +139,19 @@ class ScreeningSession:
             members = phase_state(store, config).members[phase]
             assigned = set(db.reviewer_work_ids(store, phase.value, reviewer)) & members
         decided = db.decided_work_ids(store, phase.value, reviewer) & assigned
-        self.total = len(assigned)
+        # a report recorded as not retrieved cannot be screened: it is listed apart, not queued
+        self.not_retrieved: tuple[int, ...] = ()
+        if phase is Phase.FULL_TEXT:
+            retrieval = db.current_retrievals(store)
+            self.not_retrieved = tuple(
+                w
+                for w in sorted(assigned - decided)
+                if w in retrieval and retrieval[w].status == Retrieval.NOT_RETRIEVED.value
+            )
+        self.total = len(assigned) - len(self.not_retrieved)
         self.done = len(decided)
-        self._queue: deque[int] = deque(order.order(sorted(assigned - decided)))
+        waiting = assigned - decided - set(self.not_retrieved)
+        self._queue: deque[int] = deque(order.order(sorted(waiting)))
         self._history: list[int] = []  # works decided in this session, for undo
         self.current: WorkView | None = None
         self.advance()
@@ -149,6 +159,33 @@ class ScreeningSession:
     @property
     def remaining(self) -> int:
         return len(self._queue)
+
+    def not_retrieved_hint(self) -> str:
+        """The works left out of the queue because their full text was not retrieved, and the
+        command that brings one back ('' when there are none)."""
+        if not self.not_retrieved:
+            return ""
+        shown = ", ".join(str(w) for w in self.not_retrieved[:10])
+        more = f" and {len(self.not_retrieved) - 10} more" if len(self.not_retrieved) > 10 else ""
+        return (
+            f"not queued, full text not retrieved: {shown}{more} (once found: rea fulltext "
+            f"WORK retrieved --location PATH --by {self.reviewer})"
+        )
+
+    def undo_target(self) -> tuple[int, str, bool]:
+        """What ``u`` would withdraw: (work, its decision, whether it was made in this
+        session). Raises when there is nothing to undo."""
+        if self._history:
+            work_id = self._history[-1]
+            standing = db.standing_decision(
+                self.store.conn, work_id, self.phase.value, self.reviewer
+            )
+            if standing is not None:
+                return work_id, standing.decision, True
+        last = db.last_standing_decision(self.store, self.phase.value, self.reviewer)
+        if last is None:
+            raise ScreeningError("nothing to undo")
+        return last.work_id, last.decision, False
 
     @property
     def last_decided(self) -> int | None:
@@ -192,20 +229,22 @@ class ScreeningSession:
         self.advance()
         return result
 
-    def undo(self) -> Recorded:
-        """Withdraw the last decision (of this session, else the reviewer's latest) and show
-        that work again."""
-        if self._history:
-            work_id = self._history[-1]
-        else:
-            last = db.last_standing_decision(self.store, self.phase.value, self.reviewer)
-            if last is None:
-                raise ScreeningError("nothing to undo")
-            work_id = last.work_id
+    def undo(self, *, work_id: int | None = None, withdraw_later: bool = False) -> Recorded:
+        """Withdraw the last decision (of this session, else the reviewer's latest; or the one
+        on ``work_id``, as :meth:`undo_target` showed it) and show that work again.
+        ``withdraw_later``: see :func:`rea.screening.service.undo_decision`."""
+        if work_id is None:
+            work_id = self.undo_target()[0]
         result = undo_decision(
-            self.store, self.config, work_id, self.phase, self.reviewer, via=self.via
+            self.store,
+            self.config,
+            work_id,
+            self.phase,
+            self.reviewer,
+            via=self.via,
+            withdraw_later=withdraw_later,
         )
-        if self._history:
+        if self._history and self._history[-1] == work_id:
             self._history.pop()
         if work_id in self._queue:
             self._queue.remove(work_id)

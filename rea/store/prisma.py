@@ -99,36 +99,30 @@ class SearchState:
 
 
 def search_states(store: Store) -> list[SearchState]:
-    """Every search of every run, with its state (see :class:`SearchState`)."""
+    """Every search of every run, with whether PRISMA counts it: ``current`` (the store's
+    ``current_searches``), ``incomplete`` (its run never finished, or it is not complete and
+    was not accepted) or ``superseded``."""
     rows = store.conn.execute(
-        "SELECT s.run_id, s.stage, s.source, u.finished_at,"
+        "SELECT s.run_id, s.stage, s.source, u.finished_at, s.state,"
         " (SELECT count(*) FROM records AS r WHERE r.run_id = s.run_id AND r.stage = s.stage"
         "   AND r.source = s.source) AS n,"
-        " EXISTS (SELECT 1 FROM current_records AS c WHERE c.run_id = s.run_id"
-        "   AND c.stage = s.stage AND c.source = s.source) AS current"
+        " c.run_id IS NOT NULL AS current"
         " FROM run_searches AS s JOIN runs AS u ON u.run_id = s.run_id"
+        " LEFT JOIN current_searches AS c"
+        "   ON c.run_id = s.run_id AND c.stage = s.stage AND c.source = s.source"
         " ORDER BY s.stage, s.source, s.run_id"
     ).fetchall()
-    # a stage x source whose current run found nothing has no current record to tell it by:
-    # there the latest finished run is taken as current
-    has_current = {(r["stage"], r["source"]) for r in rows if r["current"]}
-    latest: dict[tuple[str, str], str] = {}
-    for r in rows:
-        if r["finished_at"] is not None:
-            key = (str(r["stage"]), str(r["source"]))
-            latest[key] = max(latest.get(key, ""), str(r["finished_at"]) + str(r["run_id"]))
     found = []
     for r in rows:
-        key = (str(r["stage"]), str(r["source"]))
-        if r["finished_at"] is None:
-            state = "incomplete"
-        elif r["current"] or (
-            key not in has_current and latest[key] == str(r["finished_at"]) + str(r["run_id"])
-        ):
+        if r["current"]:
             state = "current"
+        elif r["finished_at"] is None or r["state"] not in ("complete", "accepted"):
+            state = "incomplete"
         else:
             state = "superseded"
-        found.append(SearchState(str(r["run_id"]), key[0], key[1], int(r["n"]), state))
+        found.append(
+            SearchState(str(r["run_id"]), str(r["stage"]), str(r["source"]), int(r["n"]), state)
+        )
     return found
 
 

@@ -32,19 +32,47 @@ from rea.sources.readers.common import (
     year_of,
 )
 
-_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3})\s{1,2}-(?: (.*)|$)")
+_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3})  -(?: (.*)|$)")  # as rispy reads it: two spaces
+#: A line that starts with a RIS tag but is not a tag line (one space or three before the
+#: hyphen, none after it, a lower-case tag): taken for a continuation, its text would be glued
+#: onto the field above.
+_LIKE_A_TAG = re.compile(r"^\s*([A-Za-z][A-Za-z0-9])\s*-")
+#: The RIS tags (rispy's "UK" stands for unknown tags, not a tag of its own).
+_TAGS = frozenset(rispy.TAG_KEY_MAPPING) - {"UK"}
+#: Fields whose value never runs on to the next line (a type, a year, pages, an identifier).
+_ONE_LINE = frozenset({"TY", "PY", "Y1", "DA", "SP", "EP", "VL", "IS", "SN", "DO", "AN", "ER"})
 
 
 def scan(path: Path, text: str) -> list[Tagged]:
     """The records' tags and lines; raises on a broken structure."""
     records: list[Tagged] = []
     current: Tagged | None = None
+    last_tag = ""
     for number, line in numbered_lines(text):
         match = _TAG.match(line)
         if not match:
-            # header lines before the first record ("Provider: …", "1."), continuation lines
-            continue
+            if current is None or not line.strip():
+                continue  # header lines before a record ("Provider: …", "1."), blank lines
+            like = _LIKE_A_TAG.match(line)
+            if like and like.group(1).upper() in _TAGS:
+                raise fail(
+                    path,
+                    number,
+                    line.strip()[:2].upper(),
+                    f"{line.strip()[:40]!r} looks like a field but is not a RIS tag line "
+                    "(two capitals or digits, two spaces, a hyphen and a space: 'TI  - …')",
+                )
+            if last_tag in _ONE_LINE:
+                raise fail(
+                    path,
+                    number,
+                    last_tag,
+                    f"{line.strip()[:40]!r} is neither a RIS tag line nor a continuation "
+                    f"({last_tag} is a one-line field)",
+                )
+            continue  # the value of the field above, wrapped onto this line
         tag, value = match.group(1), (match.group(2) or "")
+        last_tag = tag
         if tag == "TY":
             if current is not None:
                 raise fail(
