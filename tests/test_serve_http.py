@@ -554,14 +554,27 @@ def test_a_change_that_takes_a_work_out_of_full_text_is_refused_unless_asked_to_
     site: tuple[ReviewPaths, Server],
 ) -> None:
     paths, server = site
-    for phase in (TA, FT):
-        for who in ("AH", "MS"):
-            screening_pipeline.decide(paths, 1, "include", phase=phase, reviewer=who)
+    for who in ("AH", "MS"):
+        screening_pipeline.decide(paths, 1, "include", phase=TA, reviewer=who)
+    screening_pipeline.decide(paths, 1, "exclude", phase=FT, reviewer="MS",
+                              reason="no-full-text", note="MS-at-full-text")  # fmt: skip
     ah = client(server, "AH")
     before = audit(paths)
     refused = ah.post("/decisions/title_abstract/1", data={"decision": "exclude"})
     assert refused.status_code == 409
-    assert "would take work 1 out of full text" in refused.text
+    assert "would take work 1 out of full text, where it already has decisions" in refused.text
+    for secret in ("MS", "no-full-text", "MS-at-full-text"):  # blind: not whose, nor which
+        assert secret not in refused.text.split("</header>")[1]
+    assert audit(paths) == before
+    # the same through the screen's undo: a question first, nothing undone
+    ah.get("/api/screen/title_abstract?fresh=1")
+    asked = ah.post("/api/screen/title_abstract/undo", json={}).json()
+    assert asked["question"]["kind"] == "earlier" and asked["question"]["work_id"] == 1
+    asked = ah.post(
+        "/api/screen/title_abstract/undo", json={"work_id": 1, "confirmed": True}
+    ).json()
+    assert asked["question"]["kind"] == "later"
+    assert "MS" not in asked["question"]["text"] and "no-full-text" not in asked["question"]["text"]
     assert audit(paths) == before
     done = ah.post(
         "/decisions/title_abstract/1", data={"decision": "exclude", "withdraw_later": "1"}
@@ -575,6 +588,31 @@ def test_a_change_that_takes_a_work_out_of_full_text_is_refused_unless_asked_to_
         ).fetchall()
     assert rows == [
         ("AH", "title_abstract", "exclude", "web"),
-        ("AH", "full_text", "undo", "cascade"),
         ("MS", "full_text", "undo", "cascade"),
     ]
+
+
+def test_undo_asks_before_withdrawing_a_decision_from_an_earlier_session(
+    site: tuple[ReviewPaths, Server],
+) -> None:
+    paths, server = site
+    screening_pipeline.decide(paths, 2, "exclude", phase=TA, reviewer="AH")
+    ah = client(server, "AH")
+    assert ah.get("/api/screen/title_abstract?fresh=1").json()["work"]["work_id"] == 1
+    before = audit(paths)
+    asked = ah.post("/api/screen/title_abstract/undo", json={}).json()
+    assert asked["question"] == {
+        "kind": "earlier",
+        "work_id": 2,
+        "text": "Undo your decision from an earlier session? Work 2: Study 00002 of general "
+        "practice federations in England (your decision: exclude)",
+    }
+    assert audit(paths) == before
+    moved = ah.post("/api/screen/title_abstract/undo", json={"work_id": 5, "confirmed": True})
+    assert moved.status_code == 409 and "your last decision is now on work 2" in moved.text
+    done = ah.post("/api/screen/title_abstract/undo", json={"work_id": 2, "confirmed": True})
+    assert done.json()["question"] is None and done.json()["work"]["work_id"] == 2
+    # a decision made in this session is undone at once
+    ah.post("/api/screen/title_abstract/decide", json={"work_id": 2, "decision": "include"})
+    again = ah.post("/api/screen/title_abstract/undo", json={}).json()
+    assert again["question"] is None and again["work"]["work_id"] == 2

@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rea.config import ReviewPaths
-from rea.errors import NotFound, ReaError, ScreeningError
+from rea.errors import LaterPhaseDecisions, NotFound, ReaError, ScreeningError
 from rea.pipeline.ranking import RankedSession, load_ranking_settings
 from rea.pipeline.screening import ScreenContext, highlight_terms, open_screen
 from rea.ranking.stopping import StoppingReport, assess
@@ -157,6 +157,16 @@ class FullText:
 
 
 @dataclass(frozen=True)
+class Question:
+    """What the page must ask before an action goes ahead ('earlier': undo a decision from an
+    earlier session; 'later': withdraw the work's full-text decisions with it)."""
+
+    kind: str
+    work_id: int
+    text: str
+
+
+@dataclass(frozen=True)
 class WorkPage:
     """The data of the screening page: the work on screen (None when the queue is done), the
     reviewer's progress, and the message of the last action."""
@@ -170,6 +180,7 @@ class WorkPage:
     message: str = ""
     last_decided: int | None = None
     written: bool = False  # the action stored a new row (False: unchanged, or a read)
+    question: Question | None = None  # asked before the action goes ahead
 
 
 def fulltext_link(paths: ReviewPaths, work_id: int, location: str) -> str:
@@ -312,7 +323,12 @@ class WebReview:
             yield slot.context
 
     def _page(
-        self, context: ScreenContext, message: str = "", result: Recorded | None = None
+        self,
+        context: ScreenContext,
+        message: str = "",
+        result: Recorded | None = None,
+        *,
+        question: Question | None = None,
     ) -> WorkPage:
         s = context.session
         if isinstance(s, RankedSession):
@@ -328,8 +344,9 @@ class WebReview:
             )
         written = result is not None and result.row_id is not None
         return WorkPage(
-            s.phase, s.reviewer, work, s.done, s.total, full, message, s.last_decided, written
-        )
+            s.phase, s.reviewer, work, s.done, s.total, full, message, s.last_decided, written,
+            question,
+        )  # fmt: skip
 
     # --- screening ---
 
@@ -353,22 +370,74 @@ class WebReview:
         with self._session(reviewer, phase) as context:
             s = context.session
             self._require_assigned(work_id, phase, reviewer)
-            if s.current is not None and s.current.work_id == work_id:
-                result = s.decide(decision, reason)
-            else:
-                result = record_decision(
-                    context.store,
-                    context.config,
-                    DecisionRequest(work_id, phase, reviewer, decision, reason),
-                    via="web",
-                )
-                s.advance()
+            with self._blind_refusals():
+                if s.current is not None and s.current.work_id == work_id:
+                    result = s.decide(decision, reason)
+                else:
+                    result = record_decision(
+                        context.store,
+                        context.config,
+                        DecisionRequest(work_id, phase, reviewer, decision, reason),
+                        via="web",
+                    )
+                    s.advance()
             return self._page(context, result.message, result)
 
-    def undo(self, reviewer: str, phase: Phase) -> WorkPage:
+    def undo(
+        self,
+        reviewer: str,
+        phase: Phase,
+        *,
+        work_id: int | None = None,
+        confirmed: bool = False,
+        withdraw_later: bool = False,
+    ) -> WorkPage:
+        """Withdraw the reviewer's last decision, as the terminal's ``u`` does: one made in
+        this session at once; one from an earlier session only once confirmed (the answer then
+        carries a question naming the work and the decision); one whose work went on to full
+        text only with ``withdraw_later`` (asked for the same way). ``work_id`` is the work the
+        question named: if the last decision changed meanwhile the undo is refused."""
         with self._session(reviewer, phase) as context:
-            result = context.session.undo()
+            s = context.session
+            target, decision, this_session = s.undo_target()
+            if work_id is not None and work_id != target:
+                raise ScreeningError(
+                    f"your last decision is now on work {target}, not work {work_id}",
+                    hint="press u again",
+                )
+            if not this_session and not confirmed:
+                title = sdb.work_titles(context.store, [target]).get(target, {}).get("title", "")
+                question = Question(
+                    "earlier",
+                    target,
+                    f"Undo your decision from an earlier session? Work {target}: {title} "
+                    f"(your decision: {decision})",
+                )
+                return self._page(context, question=question)
+            try:
+                with self._blind_refusals():
+                    result = s.undo(work_id=target, withdraw_later=withdraw_later)
+            except LaterPhaseDecisions as exc:
+                question = Question("later", target, f"{exc.what}. Withdraw those too?")
+                return self._page(context, question=question)
             return self._page(context, result.message, result)
+
+    @contextmanager
+    def _blind_refusals(self) -> Iterator[None]:
+        """A refusal naming a work's full-text decisions names whose and which they are: in a
+        blind review the reviewer is told only that there are some (kept in the audit trail)."""
+        try:
+            yield
+        except LaterPhaseDecisions as exc:
+            if not self.config.blind:
+                raise
+            work = re.search(r"work (\d+)", exc.what)
+            which = f"work {work.group(1)}" if work else "the work"
+            raise LaterPhaseDecisions(
+                f"this change would take {which} out of full text, where it already has "
+                "decisions (withdrawn with it they stay in the audit trail)",
+                hint="withdraw them with this change, or leave the decision as it is",
+            ) from None
 
     def skip(self, reviewer: str, phase: Phase, work_id: int) -> WorkPage:
         with self._session(reviewer, phase) as context:
@@ -450,9 +519,10 @@ class WebReview:
         self._require_assigned(work_id, phase, reviewer)
         request = DecisionRequest(work_id, phase, reviewer, decision, reason, note)
         with self._session(reviewer, phase) as context:
-            result = record_decision(
-                context.store, context.config, request, via="web", withdraw_later=withdraw_later
-            )
+            with self._blind_refusals():
+                result = record_decision(
+                    context.store, context.config, request, via="web", withdraw_later=withdraw_later
+                )
             context.session.advance()
         return result
 

@@ -138,6 +138,13 @@ def page_json(review: WebReview, page: WorkPage) -> dict[str, Any]:
         "message": page.message,
         "last_decided": page.last_decided,
         "written": page.written,
+        "question": None
+        if page.question is None
+        else {
+            "kind": page.question.kind,
+            "work_id": page.question.work_id,
+            "text": page.question.text,
+        },
         "work": work_json(review, page.work) if page.work else None,
         "full_text": None
         if full is None
@@ -339,7 +346,16 @@ def create_app(review: WebReview, *, csrf: CsrfKeys | None = None) -> Flask:
     def api_undo(phase: str) -> Any:
         p = parse_phase(phase)
         v = screener(p)
-        return jsonify(page_json(review, review.undo(v.reviewer.name, p)))
+        body = _json_body()
+        asked = body.get("work_id")
+        page = review.undo(
+            v.reviewer.name,
+            p,
+            work_id=None if asked is None else _work_id(asked),
+            confirmed=body.get("confirmed") is True,
+            withdraw_later=body.get("withdraw_later") is True,
+        )
+        return jsonify(page_json(review, page))
 
     @app.post("/api/screen/<phase>/skip")
     @signed_in
