@@ -70,6 +70,66 @@ class Settings:
         return [s for s in (self.ncbi_api_key, self.scopus_api_key, self.scopus_insttoken) if s]
 
 
+#: Seconds a command waits for another to release the review's store before it gives up.
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+
+def busy_timeout(env: Mapping[str, str] | None = None) -> float:
+    """``REA_BUSY_TIMEOUT`` (seconds, default 30): how long to wait for a locked store."""
+    from rea.errors import ConfigError
+
+    env = os.environ if env is None else env
+    raw = env.get("REA_BUSY_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86_400:
+        raise ConfigError(
+            f"REA_BUSY_TIMEOUT must be a number of seconds from 0 to 86400, not {raw!r}"
+        )
+    return value
+
+
+#: The largest export ``rea import`` reads unless told otherwise (REA_IMPORT_MAX_SIZE,
+#: ``--max-size``): far above any database's export limit (PubMed 10,000 records, Scopus
+#: 20,000, Web of Science 1,000 per file), far below what would exhaust a laptop.
+DEFAULT_IMPORT_MAX_SIZE = 512 * 1024**2
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.I)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """``"512M"``, ``"2G"``, ``"1.5GB"``, ``"700000"`` → bytes (K, M, G, T: powers of 1024)."""
+    from rea.errors import ConfigError
+
+    match = _SIZE.match(text)
+    if not match:
+        raise ConfigError(
+            f"not a size: {text!r}", hint="a number of bytes, or with K, M or G, e.g. 2G"
+        )
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def format_size(n: int) -> str:
+    """Bytes as a person reads them: ``2.0 GB``, ``512 MB``, ``900 bytes`` (powers of 1024)."""
+    for unit, factor in (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= factor:
+            value = n / factor
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{n} bytes"
+
+
+def import_max_size(env: Mapping[str, str] | None = None) -> int:
+    """``REA_IMPORT_MAX_SIZE`` (e.g. ``2G``), or the default of 512 MB."""
+    env = os.environ if env is None else env
+    raw = env.get("REA_IMPORT_MAX_SIZE", "").strip()
+    return parse_size(raw) if raw else DEFAULT_IMPORT_MAX_SIZE
+
+
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     """Where rea keeps per-user state shared by its processes: ``$REA_STATE_DIR``, else
     ``$XDG_STATE_HOME/rea``, else ``~/.local/state/rea``."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rea import __version__
 from rea.config import ReviewPaths
+from rea.files import write_text_atomic
 from rea.prisma import PrismaCounts, compute, to_template_csv
 from rea.query import DATABASES, load_strategy, render
 from rea.query.lint import lint_strategy
@@ -102,9 +103,7 @@ def prisma_counts(paths: ReviewPaths, *, final: bool = False) -> PrismaCounts:
 
 def write_csv(counts: PrismaCounts, path: Path, *, flow: str = "total") -> Path:
     """The PRISMA2020-template CSV of one flow (default: the total)."""
-    text = to_template_csv(counts.flow(flow))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(path, to_template_csv(counts.flow(flow)), what="the PRISMA CSV")
     return path
 
 
