@@ -8,7 +8,9 @@ hold them, so that little Python work is spent on elements that are not kept. li
 the tree about four times faster than the standard library's ElementTree, and building
 Bio.Entrez's nested dictionaries is slower still (measured with ``bench/ingest``); a test
 checks that this reading and Bio.Entrez's agree field by field on the real fixture records.
-``esearch`` answers are small and are read with Bio.Entrez (see :mod:`rea.sources.pubmed`).
+``esearch`` answers are read here too (:func:`read_esearch`), checked to be data before they are
+stored: Bio.Entrez's reader refuses an answer without an XML declaration and any element its DTD
+lacks, which would turn a harmless change of the service into a search that cannot run.
 """
 
 from __future__ import annotations
