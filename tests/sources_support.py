@@ -3,12 +3,14 @@ a review folder, and a runner for search subprocesses."""
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rea.config import ReviewPaths, Settings
 from rea.sources.pubmed_xml import split_articles
@@ -17,6 +19,7 @@ from rea.sources.replay import (
     record_pubmed_articles,
     record_pubmed_search,
     record_scopus_search,
+    renumbered,
 )
 from tests.helpers import FIXTURES, REPO
 
@@ -35,20 +38,6 @@ def real_articles() -> list[tuple[str, bytes]]:
         if not path.name.startswith("esearch"):
             found.extend(split_articles(path.read_bytes()))
     return found
-
-
-def renumbered(pmid: str, element: bytes, new: str) -> bytes:
-    """A real article under a new PMID (the MedlineCitation PMID and its own ArticleId)."""
-    element = re.sub(
-        rb"<PMID( [^>]*)?>" + pmid.encode() + rb"</PMID>",
-        lambda m: m.group(0).replace(pmid.encode(), new.encode()),
-        element,
-        count=1,
-    )
-    return element.replace(
-        f'<ArticleId IdType="pubmed">{pmid}</ArticleId>'.encode(),
-        f'<ArticleId IdType="pubmed">{new}</ArticleId>'.encode(),
-    )
 
 
 def write_pubmed(
@@ -223,3 +212,59 @@ def write_small_pubmed(
     )
     record_pubmed_search(root, term, ids)
     return [p for p, _ in ids]
+
+
+@dataclass
+class Searched:
+    """One search run through the replay server: what it stored, sent and wrote."""
+
+    paths: ReviewPaths
+    result: Any  # rea.pipeline.search.SearchRunResult
+    ids: list[str]  # the source identifiers stored (PMIDs, EIDs), in order
+    seen: list[Any]  # the requests the server received
+    manifest: dict[str, Any]  # the search's manifest
+    current: int  # records of the review in current_records
+
+    @property
+    def task(self) -> Any:
+        return self.result.tasks[0]
+
+
+def search_through(
+    tmp: Path,
+    recordings: Path,
+    task: Any,
+    faults: Sequence[Mapping[str, Any]] = (),
+    *,
+    server: Mapping[str, Any] | None = None,
+    merged: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    **options: Any,
+) -> Searched:
+    """Run one search task (``rea.pipeline.search.SearchTask``) in a new review under ``tmp``
+    against a replay server with ``faults``; ``options`` go to ``run_searches``."""
+    from rea.pipeline.search import run_searches
+    from rea.store import open_store
+    from rea.store.records import iter_records
+    from rea.store.sources import current_record_ids
+
+    paths = make_review(tmp)
+    with ReplayServer(recordings, **dict(server or {})) as replay:
+        for fault in faults:
+            replay.add_fault(**fault)
+        for old, new in (merged or {}).items():
+            replay.merge(old, new)
+        result = run_searches(
+            paths,
+            [task],
+            settings=settings_for(replay, **dict(env or {})),
+            sleep=no_sleep,
+            **options,
+        )
+        seen = list(replay.requests)
+    with open_store(paths.store) as store:
+        ids = [s.record.source_id for s in iter_records(store)]
+        current = len(current_record_ids(store))
+    manifest_path = paths.root / result.path / task.stage / task.source / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    return Searched(paths, result, ids, seen, manifest, current)

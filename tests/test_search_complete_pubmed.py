@@ -4,7 +4,6 @@ real loopback HTTP: what is stored, what the manifest says, the state and the ex
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,19 @@ from click.testing import CliRunner
 from rea.cli import main
 from rea.completeness import SearchState
 from rea.errors import SourceError, UnreadableAnswer
-from rea.pipeline.search import SearchRunResult, SearchTask, run_searches
+from rea.pipeline.search import SearchTask, run_searches
 from rea.query import load_strategy, render
 from rea.sources import pubmed
 from rea.sources.replay import ReplayServer
 from rea.store import open_store
-from rea.store.records import iter_records
 from rea.store.sources import current_record_ids, search_aliases
 from tests.sources_support import (
     STRATEGY,
     TERM,
+    Searched,
     make_review,
     no_sleep,
+    search_through,
     settings_for,
     write_pubmed,
 )
@@ -40,46 +40,15 @@ TASK = SearchTask(
 )
 
 
-@dataclass
-class Searched:
-    paths: Any
-    result: SearchRunResult
-    pmids: list[str]  # stored, in order
-    seen: list[Any]  # requests the server received
-    manifest: dict[str, Any]
-    current: int  # records of this search in current_records
-
-    @property
-    def task(self) -> Any:
-        return self.result.tasks[0]
-
-
 def search(
     tmp_path: Path,
     rec: Path,
     faults: list[dict[str, Any]] = (),  # type: ignore[assignment]
     *,
-    server: dict[str, Any] | None = None,
-    merged: dict[str, str] | None = None,
+    task: SearchTask = TASK,
     **options: Any,
 ) -> Searched:
-    paths = make_review(tmp_path)
-    with ReplayServer(rec, **(server or {})) as replay:
-        for fault in faults:
-            replay.add_fault(**fault)
-        for old, new in (merged or {}).items():
-            replay.merge(old, new)
-        result = run_searches(
-            paths, [TASK], settings=settings_for(replay), sleep=no_sleep, **options
-        )
-        seen = list(replay.requests)
-    with open_store(paths.store) as store:
-        pmids = [s.record.pmid for s in iter_records(store)]
-        current = len(current_record_ids(store))
-    manifest = json.loads(
-        (paths.root / result.path / TASK.stage / "pubmed" / "manifest.json").read_text()
-    )
-    return Searched(paths, result, pmids, seen, manifest, current)
+    return search_through(tmp_path, rec, task, faults, **options)
 
 
 def stored_pages(found: Searched) -> list[bytes]:
@@ -96,7 +65,7 @@ def test_records_not_asked_for_are_never_stored(tmp_path: Path) -> None:
         {"kind": "duplicate_record", "service": "pubmed", "path": "efetch.fcgi", "times": -1},
     ]
     found = search(tmp_path, rec, faults)
-    assert found.pmids == pmids  # each once, in the listed order, nothing else
+    assert found.ids == pmids  # each once, in the listed order, nothing else
     assert found.task.state is SearchState.COMPLETE
     assert (found.task.reported_count, found.task.fetched_count) == (450, 450)
     assert any("not asked for" in p for p in found.task.problems)
@@ -110,8 +79,8 @@ def test_a_merged_pmid_is_an_alias_and_its_record_is_stored_once(tmp_path: Path)
     gone, elsewhere = pmids[5], "90000999"  # listed, merged into a PMID the search did not list
     write_pubmed(rec, 1, term="another", first_pmid=int(elsewhere))
     found = search(tmp_path, rec, merged={old: new, gone: elsewhere})
-    assert sorted(found.pmids) == sorted([p for p in pmids if p not in (old, gone)] + [elsewhere])
-    assert len(found.pmids) == len(set(found.pmids))
+    assert sorted(found.ids) == sorted([p for p in pmids if p not in (old, gone)] + [elsewhere])
+    assert len(found.ids) == len(set(found.ids))
     assert found.task.state is SearchState.COMPLETE
     assert found.manifest["aliases"] == {old: new, gone: elsewhere}
     with open_store(found.paths.store) as store:
@@ -127,7 +96,7 @@ def test_an_empty_batch_is_asked_for_again_not_read_from_the_first_answer(
     rec = tmp_path / "rec"
     pmids = write_pubmed(rec, 40)
     found = search(tmp_path, rec, [{"kind": "empty_batch", "path": "efetch.fcgi"}])
-    assert found.pmids == pmids and found.task.state is SearchState.COMPLETE
+    assert found.ids == pmids and found.task.state is SearchState.COMPLETE
     fetches = [r for r in found.seen if r.path == "efetch.fcgi"]
     assert len(fetches) == 2 and fetches[0].params["id"] == fetches[1].params["id"]
     sets = [p for p in stored_pages(found) if b"PubmedArticleSet" in p]
@@ -154,7 +123,7 @@ def test_an_answer_that_is_not_data_is_retried_and_never_stored(
     rec = tmp_path / "rec"
     pmids = write_pubmed(rec, 12)
     found = search(tmp_path, rec, [{"kind": kind, "path": endpoint, "times": 2}])
-    assert found.pmids == pmids and found.task.state is SearchState.COMPLETE
+    assert found.ids == pmids and found.task.state is SearchState.COMPLETE
     assert len([r for r in found.seen if r.path == endpoint]) == 3
     root = found.paths.root / found.result.path
     bodies = [p for p in root.rglob("pages/*") if not p.name.endswith(".meta.json")]
@@ -190,7 +159,7 @@ def test_a_record_pubmed_never_serves_readably_is_found_and_reported(tmp_path: P
         }
     ]
     found = search(tmp_path, rec, faults)
-    assert found.pmids == [p for p in pmids if p != bad]
+    assert found.ids == [p for p in pmids if p != bad]
     assert found.task.state is SearchState.INCOMPLETE and found.task.missing_count == 1
     assert any("Unable to obtain query #1" in r and bad in r for r in found.task.reasons)
     assert found.manifest["state"] == "incomplete" and found.manifest["missing_pmids"] == [bad]
@@ -202,7 +171,7 @@ def test_characters_xml_forbids_are_dropped_counted_and_the_record_read(tmp_path
     pmids = write_pubmed(rec, 10)
     faults = [{"kind": "forbidden_characters", "path": "efetch.fcgi", "times": -1}]
     found = search(tmp_path, rec, faults)
-    assert found.pmids == pmids and found.task.state is SearchState.COMPLETE
+    assert found.ids == pmids and found.task.state is SearchState.COMPLETE
     assert found.manifest["dropped_characters"] == 2
     assert any(b"\x0b" in page for page in stored_pages(found))  # the answer kept as it came
 
@@ -245,7 +214,7 @@ def test_count_growing_past_the_cap_between_calls_plans_from_each_calls_count(
     found = search(tmp_path, rec, faults, server={"esearch_cap": 50})
     assert found.task.state is SearchState.COMPLETE
     assert (found.task.reported_count, found.task.fetched_count) == (95, 95)
-    assert len(set(found.pmids)) == 95
+    assert len(set(found.ids)) == 95
     listed = [r for r in found.seen if r.path == "esearch.fcgi"]
     assert len(listed) >= 5  # the whole range, two slices, the grown slice cut again, recount
 
@@ -262,7 +231,7 @@ def test_one_day_over_the_cap_is_cut_by_pmid_ranges(
         item["pdat"] = "2015/06/01"  # every record on one day
     search_file.write_text(json.dumps(recorded))
     found = search(tmp_path, rec, server={"esearch_cap": 50})
-    assert sorted(found.pmids) == sorted(pmids)
+    assert sorted(found.ids) == sorted(pmids)
     assert found.task.state is SearchState.COMPLETE and not found.task.warnings
     terms = [r.params["term"] for r in found.seen if r.path == "esearch.fcgi"]
     assert any(t.endswith("[uid]") for t in terms)
@@ -366,3 +335,33 @@ def test_runs_diff_says_when_a_side_is_incomplete(tmp_path: Path) -> None:
     assert f"the search of run {second.run_id} is incomplete (1 missing)" in shown.stdout
     with open_store(paths.store) as store:  # the complete first run stays the current one
         assert len(current_record_ids(store)) == 10
+
+
+def test_no_hits_once_is_asked_again_before_it_is_believed(tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    pmids = write_pubmed(rec, 12)
+    found = search(tmp_path, rec, [{"kind": "zero_hits", "path": "esearch.fcgi"}])
+    assert found.ids == pmids and found.task.state is SearchState.COMPLETE
+    assert any("counted 0 records, then 12" in p for p in found.task.problems)
+
+
+def test_a_server_that_refuses_post_is_asked_by_get(tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    pmids = write_pubmed(rec, 12)
+    found = search(tmp_path, rec, [{"kind": "post_refused", "times": -1}])
+    assert found.ids == pmids and found.task.state is SearchState.COMPLETE
+    assert [r.method for r in found.seen] == ["POST", "GET", "GET"]
+
+
+def test_a_count_that_stays_over_the_cap_however_narrow_the_slice_ends_incomplete(
+    tmp_path: Path,
+) -> None:
+    rec = tmp_path / "rec"
+    write_pubmed(rec, 10)
+    faults = [{"kind": "wrong_count", "path": "esearch.fcgi", "times": -1, "count": 20_000}]
+    found = search(tmp_path, rec, faults)
+    assert found.task.state is SearchState.INCOMPLETE and found.task.reported_count == 20_000
+    assert found.task.missing_count == 20_000 - 10
+    listed = [r for r in found.seen if r.path == "esearch.fcgi"]
+    budget = pubmed.SLICE_BUDGET + 10 * 3  # the slices 20,000 may use, then the rounds stop
+    assert len(listed) <= budget + 5  # bounded, not a split without end

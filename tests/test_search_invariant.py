@@ -32,7 +32,8 @@ from tests.sources_support import (
 )
 
 #: faults that do not change what the database holds (every kind the server has, but the ones
-#: that change the database, which the targeted tests cover with their own expectations)
+#: that change the database or answer "no hits" without end, which the targeted tests cover
+#: with their own expectations)
 PUBMED_KINDS = [
     "http_429",
     "http_500",
@@ -51,6 +52,8 @@ PUBMED_KINDS = [
     "extra_record",
     "duplicate_record",
     "forbidden_characters",
+    "post_refused",
+    "wrong_count",
 ]
 SCOPUS_KINDS = [
     "http_429",
@@ -69,6 +72,7 @@ SCOPUS_KINDS = [
     "cursor_repeat",
     "empty_page",
     "same_page",
+    "wrong_count",
 ]
 
 

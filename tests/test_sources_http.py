@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from rea.errors import NotData, QueryTooLong, SourceError, UnreadableAnswer
 from rea.sources.http import Http, HttpResponse, RetryPolicy, parse_retry_after
 from rea.sources.ratelimit import MARGIN, RateLimiter
+from rea.sources.replay import ReplayServer
 from tests.sources_support import replay, write_pubmed
 
 
@@ -155,3 +157,24 @@ def test_414_is_a_query_too_long_with_its_length(tmp_path: Path) -> None:
         http, _ = _http(server.pubmed_url, tmp_path)
         with pytest.raises(QueryTooLong, match=r"query too long \(HTTP 414\): the query is 5,000"):
             http.request("GET", "esearch.fcgi", {"term": "x" * 5000})
+
+
+def test_a_server_that_restarts_mid_search_is_waited_for(tmp_path: Path) -> None:
+    """Nothing listening before any answer: no network (an error at once). Nothing listening
+    after answers came: a server restarting (retried)."""
+    write_pubmed(tmp_path / "rec", 3, term="x")
+    first = ReplayServer(tmp_path / "rec").start()
+    port = first.port
+    http = Http(api="test", base_url=first.pubmed_url, rate=1000.0, state_dir=tmp_path)
+    assert http.request("POST", "esearch.fcgi", {"term": "x"}).status == 200
+    first.stop()
+    later: list[ReplayServer] = []
+    threading.Timer(
+        0.3, lambda: later.append(ReplayServer(tmp_path / "rec", port=port).start())
+    ).start()
+    try:
+        assert http.request("POST", "esearch.fcgi", {"term": "x"}).status == 200
+    finally:
+        time.sleep(0.4)
+        for server in later:
+            server.stop()

@@ -314,6 +314,8 @@ def test_real_zero_hit_esearch_answer_gives_an_empty_search(tmp_path: Path) -> N
         "body_file": "esearch8.xml",
     }
     (rec / "exchanges" / "esearch8.json").write_text(json.dumps(exchange))
+    exchange["params"]["retmax"] = "0"  # no hits is asked twice
+    (rec / "exchanges" / "esearch8-again.json").write_text(json.dumps(exchange))
     task = SearchTask(stage="s", source="pubmed", query="abcXYZ")
     paths = make_review(tmp_path)
     with replay(rec) as server:

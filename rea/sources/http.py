@@ -150,6 +150,7 @@ class Http:
         if self.limiter is None:
             folder = self.state_dir / "rate" if self.state_dir is not None else None
             self.limiter = limiter_for(self.api, self.rate, folder)
+        self._answered = False
 
     @property
     def slots(self) -> RateLimiter:
@@ -258,7 +259,8 @@ class Http:
             raise TransientSourceError(f"{self.api}: timed out", where=shown) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             text = str(exc)
-            if "resolve" in text.lower() or "Failed to establish a new connection" in text:
+            refused = "resolve" in text.lower() or "Failed to establish a new connection" in text
+            if refused and not self._answered:
                 # no network, no DNS, or nothing listening: retrying will not help
                 raise SourceError(
                     f"{self.api}: cannot connect ({_reason(text)})",
@@ -268,6 +270,7 @@ class Http:
             what = redact(f"{self.api}: connection failed ({type(exc).__name__})", self.secrets)
             raise TransientSourceError(what, where=shown) from None
         headers = {k.lower(): v for k, v in raw.headers.items()}
+        self._answered = True  # from now on a refused connection is a server restarting
         return HttpResponse(status=raw.status_code, headers=headers, body=body, url=shown)
 
     def _read_body(self, raw: requests.Response, started: float, shown: str) -> bytes:

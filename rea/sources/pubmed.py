@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TypeVar
 
 from rea.config import Settings
 from rea.errors import (
@@ -46,7 +47,9 @@ from rea.records import Provenance, Record
 from rea.sources.http import Http, HttpResponse, Sleep
 from rea.sources.pubmed_xml import EfetchAnswer, EsearchAnswer, read_efetch, read_esearch
 from rea.sources.ratelimit import LIMITS
-from rea.sources.snapshots import Fetched, Page, SourceSnapshot
+from rea.sources.snapshots import Fetched, Page, Reader, SourceSnapshot
+
+T = TypeVar("T")
 
 SOURCE = "pubmed"
 #: esearch never returns an id past this position of a result set.
@@ -60,6 +63,9 @@ LIST_ROUNDS = 3
 PROBE_LIMIT = 100
 #: halvings of batches whose answer never reads, per search
 BISECT_BUDGET = 48
+#: slices a listing may use beyond ten per 9,999 records counted (a bound for a service whose
+#: counts never fall under the cap, however narrow the slice)
+SLICE_BUDGET = 50
 EARLIEST = date(1781, 1, 1)
 UID_MAX = 999_999_999
 
@@ -245,7 +251,9 @@ class PubmedSearch:
     problems: list[str] = field(default_factory=list)  # faults met, recovered or not
     dropped_characters: int = 0
     requests: int = 0  # responses read (stored or reused)
+    method: str = "POST"
     _bisect_budget: int = BISECT_BUDGET
+    _slices_left: int | None = None
 
     def _say(self, message: str) -> None:
         if self.progress:
@@ -258,6 +266,26 @@ class PubmedSearch:
     def _problem(self, message: str) -> None:
         self.problems.append(message)
         self._say(f"pubmed: {message}")
+
+    def _ask(
+        self, path: str, params: Mapping[str, str], read: Reader[T], *, attempt: str
+    ) -> Fetched[T]:
+        """One E-utilities request, by POST (NCBI's advice for long id lists and queries), or by
+        GET from the first time a server answers POST with 405."""
+        try:
+            fetched = self.snapshot.fetch(
+                self.http, self.method, path, params, check=check_eutils, read=read, attempt=attempt
+            )
+        except SourceError as exc:
+            if exc.status != 405 or self.method == "GET":
+                raise
+            self._problem("the server does not accept POST (405); asking by GET")
+            self.method = "GET"
+            fetched = self.snapshot.fetch(
+                self.http, self.method, path, params, check=check_eutils, read=read, attempt=attempt
+            )
+        self.requests += 1
+        return fetched
 
     # --- listing -------------------------------------------------------------------------
     def _esearch(
@@ -272,16 +300,9 @@ class PubmedSearch:
             params.update(mindate=_fmt(part.lo), maxdate=_fmt(part.hi))
             params.setdefault("datetype", "pdat")
         params.update(common_params(self.settings))
-        fetched = self.snapshot.fetch(
-            self.http,
-            "POST",
-            "esearch.fcgi",
-            params,
-            check=check_eutils,
-            read=lambda page: read_esearch(page.body),
-            attempt=attempt,
+        fetched = self._ask(
+            "esearch.fcgi", params, lambda page: read_esearch(page.body), attempt=attempt
         )
-        self.requests += 1
         answer = fetched.value
         if part == self._top and not self.translation:
             self.translation = answer.translation
@@ -320,7 +341,17 @@ class PubmedSearch:
     def _list(self, part: Slice, attempt: str) -> Listing:
         first = self._esearch(part, attempt=attempt)
         if first.count > ESEARCH_CAP:
+            if self._slices_left is None:  # the first over the cap plans the budget of slices
+                self._slices_left = SLICE_BUDGET + 10 * math.ceil(first.count / ESEARCH_CAP)
             parts = self._split(part, first)
+            if parts is not None and len(parts) > self._slices_left:
+                self._problem(
+                    "the counts keep every slice over the cap (the slices do not shrink); "
+                    "listing stops here"
+                )
+                parts = None
+            if parts is not None:
+                self._slices_left -= len(parts)
             if parts is None:
                 self._problem(
                     f"{first.count} records in {part.label()} cannot be cut further; only "
@@ -387,6 +418,13 @@ class PubmedSearch:
             if round_ == 1:
                 self._say(f"pubmed: esearch reports {listing.count} records")
             if listing.consistent and len(listing.ids) == listing.count:
+                if listing.count == 0 and round_ < LIST_ROUNDS:
+                    # no hits is asked twice: a backend that answers 0 for a moment must not
+                    # pass for a search that found nothing
+                    again = self._esearch(top, retmax=0, attempt=f"zero{round_}").count
+                    if again:
+                        self._problem(f"esearch counted 0 records, then {again}; listing again")
+                        continue
                 union = listing.ids
                 break
             if listing.consistent:
@@ -427,10 +465,7 @@ class PubmedSearch:
             )
             return read_efetch(page.body, provenance, where=page.relpath)
 
-        fetched: Fetched[EfetchAnswer] = self.snapshot.fetch(
-            self.http, "POST", "efetch.fcgi", params, check=check_eutils, read=read, attempt=attempt
-        )
-        self.requests += 1
+        fetched = self._ask("efetch.fcgi", params, read, attempt=attempt)
         if fetched.value.dropped_characters:
             self.dropped_characters += fetched.value.dropped_characters
         return fetched.value
@@ -439,9 +474,9 @@ class PubmedSearch:
         self, ids: list[str], attempt: str, run_id: str, stage: str, *, top: bool = True
     ) -> tuple[list[Record], set[str], dict[str, str]]:
         """Records and deleted PMIDs of a batch; a batch whose answer never reads is halved
-        until the unreadable PMIDs are found (returned with what PubMed said). When the first
-        and the last PMID of such a batch do not read alone either, the service is at fault,
-        not a record, and the error is raised (the run stays resumable)."""
+        until the unreadable PMIDs are found (returned with what PubMed said). When the first,
+        the middle and the last PMID of such a batch do not read alone either, the service is at
+        fault, not a record, and the error is raised (the run stays resumable)."""
         try:
             answer = self._efetch(ids, attempt, run_id, stage)
         except UnreadableAnswer as exc:
@@ -449,10 +484,10 @@ class PubmedSearch:
                 return [], set(), {ids[0]: f"efetch never gave a readable answer: {exc.what}"}
             if self._bisect_budget <= 0:
                 raise
-            if top:
-                ends = [ids[0], ids[-1]]
+            if top and len(ids) > 4:
+                probes = [ids[0], ids[len(ids) // 2], ids[-1]]
                 alone = [
-                    self._efetch_readable([p], attempt, run_id, stage, top=False) for p in ends
+                    self._efetch_readable([p], attempt, run_id, stage, top=False) for p in probes
                 ]
                 if all(result[2] for result in alone):
                     raise

@@ -592,6 +592,17 @@ def drop_forbidden_characters(data: bytes) -> tuple[bytes, int]:
     return cleaned, dropped
 
 
+def _xml_body(data: bytes, endpoint: str) -> bytes:
+    """The answer without a byte-order mark and outer white space, if it can be XML at all."""
+    stripped = data.removeprefix(b"\xef\xbb\xbf").strip()
+    if not stripped:
+        raise NotData(f"{endpoint} answered an empty body")
+    if not stripped.startswith(b"<"):
+        kind = "JSON" if stripped[:1] in (b"{", b"[") else "plain text"
+        raise _not_data(f"{endpoint} answered {kind}, not XML", stripped)
+    return stripped
+
+
 def _not_data(what: str, body: bytes) -> NotData:
     return NotData(f"{what} (answer begins {_preview(body)})")
 
@@ -631,12 +642,7 @@ class EsearchAnswer:
 def read_esearch(data: bytes) -> EsearchAnswer:
     """An esearch XML answer, checked to be one; :class:`NotData` otherwise (an empty body,
     plain text, JSON, HTML, a truncated or malformed document, an ``<ERROR>`` instead of data)."""
-    stripped = data.strip()
-    if not stripped:
-        raise NotData("esearch answered an empty body")
-    if not stripped.startswith(b"<"):
-        kind = "JSON" if stripped[:1] in (b"{", b"[") else "plain text"
-        raise _not_data(f"esearch answered {kind}, not XML", stripped)
+    stripped = _xml_body(data, "esearch")
     root, why = _root(stripped)
     if root is None:
         raise _not_data(f"esearch answer is not well-formed XML: {why}", stripped)
@@ -686,19 +692,11 @@ class EfetchAnswer:
     dropped_characters: int
 
 
-_SET_OPEN = re.compile(rb"<PubmedArticleSet(\s[^>]*)?>")
-
-
 def read_efetch(data: bytes, provenance: Provenance, *, where: str) -> EfetchAnswer:
     """An efetch XML answer read whole, or :class:`NotData`: the document must be one complete
     ``<PubmedArticleSet>`` whose every article parses. Characters XML 1.0 forbids are dropped
     (and counted) first, so that one odd record does not make a page unreadable for ever."""
-    stripped = data.strip()
-    if not stripped:
-        raise NotData("efetch answered an empty body")
-    if not stripped.startswith(b"<"):
-        kind = "JSON" if stripped[:1] in (b"{", b"[") else "plain text"
-        raise _not_data(f"efetch answered {kind}, not XML", stripped)
+    stripped = _xml_body(data, "efetch")
     message = _error_text(stripped[:4096])
     if message is not None and b"<PubmedArticleSet" not in stripped[:4096]:
         raise NotData(f"E-utilities answered an error instead of data: {message}")

@@ -58,6 +58,7 @@ FAULT_KINDS = frozenset(
         "cursor_forbidden",
         "quota_exceeded",
         "cursor_expired",
+        "post_refused",
         # answers that are not data
         "error_body",
         "empty_200",
@@ -79,6 +80,8 @@ FAULT_KINDS = frozenset(
         "duplicate_record",
         "forbidden_characters",
         "esearch_messages",
+        "zero_hits",
+        "wrong_count",
         # Scopus paging
         "cursor_stuck",
         "cursor_repeat",
@@ -103,6 +106,8 @@ _TRANSFORMS = frozenset(
         "duplicate_record",
         "forbidden_characters",
         "esearch_messages",
+        "zero_hits",
+        "wrong_count",
         "cursor_stuck",
         "cursor_repeat",
         "empty_page",
@@ -299,7 +304,7 @@ def _scopus_predicate(entry: dict[str, Any], field_name: str, value: str) -> boo
     return None
 
 
-def _renumbered(pmid: str, element: bytes, new: str) -> bytes:
+def renumbered(pmid: str, element: bytes, new: str) -> bytes:
     """An article under a new PMID (its MedlineCitation PMID and its own ArticleId)."""
     element = re.sub(
         rb"<PMID( [^>]*)?>" + pmid.encode() + rb"</PMID>",
@@ -533,6 +538,10 @@ class ReplayServer:
         if uids is not None:
             ids = [(p, d) for p, d in ids if uids[0] <= int(p) <= uids[1]]
         count = int(search.get("count", every)) if len(ids) == every else len(ids)
+        if fault is not None and fault.kind == "zero_hits":
+            ids, count = [], 0
+        if fault is not None and fault.kind == "wrong_count":
+            count = int(fault.options.get("count", count + 1))
         retstart = int(params.get("retstart", "0") or 0)
         retmax = int(params.get("retmax", "20") or 20)
         if retstart >= self.esearch_cap and retmax:
@@ -692,6 +701,8 @@ class ReplayServer:
                     f"pass {self.start_limit}; use the cursor",
                 )
         kind = fault.kind if fault is not None else ""
+        if kind == "zero_hits":
+            entries = []
         page = entries[offset : offset + count]
         following_offset = offset + len(page)
         memo = f"{query}|{params.get('date', '')}|{view}"
@@ -704,6 +715,8 @@ class ReplayServer:
         if view != "COMPLETE":
             page = [{k: v for k, v in e.items() if k not in _STANDARD_DROPS} for e in page]
         total = len(entries)
+        if kind == "wrong_count":
+            total = int(fault.options.get("count", total + 1)) if fault else total
         results: dict[str, Any] = {
             "opensearch:totalResults": str(total),
             "opensearch:startIndex": str(offset),
@@ -744,7 +757,7 @@ class ReplayServer:
                 for k in range(n):
                     new = str(base + k)
                     if template in articles:
-                        articles[new] = _renumbered(template, articles[template], new)
+                        articles[new] = renumbered(template, articles[template], new)
                     ids.insert(0, {"pmid": new, "pdat": pdat})
                 search.pop("count", None)
             elif service == "scopus":
@@ -845,6 +858,10 @@ class ReplayServer:
             return _scopus_error(
                 403, "AUTHORIZATION_ERROR", "Use of the cursor parameter is restricted"
             )
+        if kind == "post_refused":
+            if method != "POST":
+                return self.answer(method, service, path, params)
+            return Answer(405, b"Method Not Allowed", "text/plain", (("Allow", "GET"),))
         if kind == "cursor_expired":
             return _scopus_error(400, "INVALID_INPUT", "Invalid or expired cursor value")
         if kind == "quota_exceeded":

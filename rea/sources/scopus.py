@@ -232,7 +232,7 @@ def entry_id(entry: Mapping[str, Any]) -> str:
 
 def read_body(body: bytes) -> ScopusPage:
     """A Search API JSON answer, checked to be one; :class:`NotData` otherwise."""
-    stripped = body.strip()
+    stripped = body.removeprefix(b"\xef\xbb\xbf").strip()
     if not stripped:
         raise NotData("Scopus answered an empty body")
     try:
@@ -356,6 +356,7 @@ class ScopusSearch:
     requests: int = 0
     found: dict[str, Found] = field(default_factory=dict)
     unidentified: int = 0  # entries without an EID
+    _totals: set[int] = field(default_factory=set)  # the counts seen while paging
 
     def _say(self, message: str) -> None:
         if self.progress:
@@ -422,17 +423,29 @@ class ScopusSearch:
     def run(self) -> None:
         """Page through the search until it is proven complete or the passes are spent."""
         try:
-            first = self._first({"cursor": "*"})
-        except CursorRefused:
+            self._by_cursor(self._first({"cursor": "*"}))
+        except CursorRefused:  # on the first page, or later: start offsets from the beginning
             self.paging = "start"
             self._say("scopus: cursor paging refused (403), using start offsets")
             self._by_start()
-            return
-        self._by_cursor(first)
+
+    def _confirm_zero(
+        self, first: Fetched[ScopusPage], extra: Mapping[str, str]
+    ) -> Fetched[ScopusPage]:
+        """No hits is asked twice: a backend that answers 0 for a moment must not pass for a
+        search that found nothing."""
+        if first.value.total != 0:
+            return first
+        again = self._first(extra, "zero")
+        if again.value.total:
+            self._problem(f"Scopus counted 0 records, then {again.value.total}")
+        return again
 
     def _by_cursor(self, first: Fetched[ScopusPage]) -> None:
+        first = self._confirm_zero(first, {"cursor": "*"})
         union: dict[str, Found] = {}
         chosen: dict[str, Found] | None = None
+        self._totals = set()
         for number in range(1, MAX_PASSES + 1):
             self.passes = number
             result = self._cursor_pass(number, first if number == 1 else None)
@@ -442,7 +455,10 @@ class ScopusSearch:
             if result.clean:
                 chosen = result.found
                 break
-            if len(union) == result.total:
+            if len(self._totals) == 1 and len(union) == result.total:
+                # pagings that failed in different places, on a database that did not change:
+                # together they hold every record (while it changes, only a clean paging can
+                # tell a record missed from one deleted)
                 chosen = union
                 break
             if number < MAX_PASSES:
@@ -494,6 +510,7 @@ class ScopusSearch:
                         )
                         return PassResult(total or 0, found, False, False)
                 page = fetched.value
+                self._totals.add(page.total)
                 if total is None and cursor == "*":
                     self._say(f"scopus: {page.total} records reported")
                 odd = self._odd_page(page, found, previous, cursor, seen_cursors)
@@ -560,7 +577,7 @@ class ScopusSearch:
         extra = {"start": "0"}
         if date_param:
             extra["date"] = date_param
-        first = self._first(extra)
+        first = self._confirm_zero(self._first(extra), extra)
         total = first.value.total
         self.reported_count = total
         self._say(f"scopus: {total} records reported")
@@ -612,11 +629,14 @@ class ScopusSearch:
             self._first_query(without, date_param),
         ]
         parts = sum(h.value.total for h in heads)
-        if parts != total:
-            self._problem(
-                f"{predicate} and its negation hold {parts} records, the slice {total}: they do "
-                "not partition it"
-            )
+        if parts != total or total in (h.value.total for h in heads):
+            # not a partition, or one that cuts nothing off: the next predicate, same slice
+            if parts != total:
+                self._problem(
+                    f"{predicate} and its negation hold {parts} records, the slice {total}: "
+                    "they do not partition it"
+                )
+            return self._start_split(date_param, query, head, depth + 1)
         found: dict[str, Found] = {}
         for narrowed, sub in zip((with_it, without), heads, strict=True):
             for eid, item in self._start_split(date_param, narrowed, sub, depth + 1).items():
@@ -631,13 +651,15 @@ class ScopusSearch:
     ) -> dict[str, Found]:
         """One slice paged by start offsets, paged again while records shift under it."""
         union: dict[str, Found] = {}
+        totals: set[int] = set()
         for number in range(1, MAX_PASSES + 1):
-            found, total, clean = self._start_pass(date_param, query, head, number)
+            found, total, clean, seen = self._start_pass(date_param, query, head, number)
+            totals |= seen
             for eid, item in found.items():
                 union.setdefault(eid, item)
             if clean:
                 return found
-            if len(union) == total:
+            if len(totals) == 1 and len(union) == total:  # see _by_cursor
                 return union
             if number < MAX_PASSES:
                 self._problem(
@@ -660,16 +682,18 @@ class ScopusSearch:
 
     def _start_pass(
         self, date_param: str | None, query: str, head: Fetched[ScopusPage], number: int
-    ) -> tuple[dict[str, Found], int, bool]:
+    ) -> tuple[dict[str, Found], int, bool, set[int]]:
         attempt = "" if number == 1 else f"s{number}"
         found: dict[str, Found] = {}
         total = head.value.total
+        totals = {total}
         limit = min(total, START_LIMIT)
         clean = total <= START_LIMIT
         fetched = head
         offset = 0
         while True:
             page = fetched.value
+            totals.add(page.total)
             if page.total != total:
                 clean = False
                 total = page.total
@@ -684,7 +708,7 @@ class ScopusSearch:
             fetched = self._slice_get(date_param, query, offset, attempt)
         if len(found) != total:
             clean = False
-        return found, total, clean
+        return found, total, clean, totals
 
     def records(self, run_id: str, stage: str) -> list[Record]:
         """The kept records, each once, in the order they were first seen."""
