@@ -1,18 +1,74 @@
-"""Writing a file whole or not at all: a temporary file in the same folder, renamed into place;
-and a folder replaced whole (:func:`new_folder_beside`, :func:`swap_folder_in`)."""
+"""Files rea writes: whole or not at all, only where a regular file belongs, safe to open.
+
+- :func:`write_text_atomic` writes a temporary file beside the target and renames it into place,
+  so a reader (or a kill) never sees half a file. It refuses a target that is a folder, a device,
+  a pipe or a socket (or a symlink to one); a symlink to a regular file is followed, so the link
+  stays and its file is replaced. A new file gets the user's normal permissions (the umask); a
+  replaced one keeps its own.
+- :func:`new_folder_beside` and :func:`swap_folder_in` (or :func:`replacing_folder`, the two as
+  one ``with`` block) replace a whole folder at once (Linux: one ``renameat2`` exchange), so a
+  reader or a kill sees the old set of files or the new set, never a mix.
+- :func:`csv_text` writes CSV whose every cell is safe to open in a spreadsheet: a cell that a
+  spreadsheet would run as a formula (OWASP: one starting with ``=``, ``+``, ``-``, ``@``, tab or
+  carriage return; and line feed) gets a leading ``'``, control characters (terminal escapes
+  among them) are removed, and a carriage return inside a cell becomes a line feed, so that every
+  line break in a cell is quoted (a bare CR would start a new row, and a formula, in a
+  spreadsheet). :func:`from_spreadsheet_cell` undoes the prefix when rea reads its CSV back.
+"""
 
 from __future__ import annotations
 
+import csv
 import ctypes
 import errno
+import io
 import os
 import re
+import secrets
 import shutil
+import stat
 import sys
-import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from rea.errors import ReaError
+from rea.text import remove_controls
+
+#: What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection"), and the line
+#: feed a carriage return becomes.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def target_of(path: Path, what: str = "the file") -> Path:
+    """The regular file that writing ``path`` should replace or create.
+
+    A folder, device, pipe or socket (or a symlink to one, or a symlink to nothing) is refused
+    with an error naming the path; a symlink to a regular file gives that file.
+    """
+    try:
+        info = os.stat(path)  # follows a symlink
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ReaError(
+                f"cannot write {what}: the path is a symlink to nothing ({os.readlink(path)})",
+                where=str(path),
+            ) from None
+        return path
+    except OSError as exc:
+        raise ReaError(f"cannot write {what}: {exc.strerror or exc}", where=str(path)) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise ReaError(
+            f"cannot write {what}: the path is a folder",
+            where=str(path),
+            hint="name a file in it, e.g. " + str(path / "out.csv"),
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise ReaError(
+            f"cannot write {what}: the path is not a regular file (a device, pipe or socket)",
+            where=str(path),
+        )
+    return path.resolve() if path.is_symlink() else path
 
 
 def write_text_atomic(path: Path, text: str, *, what: str = "the file") -> None:
@@ -21,20 +77,26 @@ def write_text_atomic(path: Path, text: str, *, what: str = "the file") -> None:
     An existing file is replaced only once the new one is complete; a failure leaves it as it
     was and removes the temporary file. ``what`` names the file in the error.
     """
-    tmp: str | None = None
+    target = target_of(path, what)
+    tmp: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        existing = target.stat().st_mode if target.exists() else None
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        # os.open applies the umask to 0o666, as any program creating a file does
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        if existing is not None:
+            os.chmod(tmp, stat.S_IMODE(existing))
+        os.replace(tmp, target)
     except OSError as exc:
         if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         raise ReaError(f"cannot write {what}: {exc.strerror or exc}", where=str(path)) from exc
     except BaseException:
         if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         raise
 
 
@@ -45,10 +107,15 @@ RENAME_EXCHANGE = 2  # renameat2 flag (Linux ≥ 3.15): swap two paths atomicall
 
 def new_folder_beside(target: Path) -> Path:
     """An empty temporary folder next to ``target`` (same file system, so it can be swapped in),
-    named after this process; leftovers of killed processes are removed first."""
+    named after this process; leftovers of killed processes are removed first. It has the
+    permissions ``target`` has, or for a new folder those the umask gives (not owner-only)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(target)
-    return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-{os.getpid()}-"))
+    new = target.parent / f".{target.name}.new-{os.getpid()}-{secrets.token_hex(4)}"
+    os.mkdir(new)  # mkdir applies the umask, as for any new folder
+    if target.is_dir():
+        os.chmod(new, stat.S_IMODE(target.stat().st_mode))
+    return new
 
 
 def swap_folder_in(new: Path, target: Path) -> None:
@@ -65,8 +132,7 @@ def swap_folder_in(new: Path, target: Path) -> None:
     if _exchange(new, target):
         shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old folder
         return
-    aside = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
-    aside.rmdir()
+    aside = target.parent / f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
     os.rename(target, aside)
     os.rename(new, target)
     shutil.rmtree(aside, ignore_errors=True)
@@ -108,8 +174,35 @@ def _remove_leftovers(target: Path) -> None:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # an earlier attempt of this very process, abandoned
+    # a folder of this very process is an earlier attempt, abandoned
+    return pid != os.getpid() and process_alive(pid)
+
+
+@contextmanager
+def replacing_folder(target: Path, *, what: str = "the folder") -> Iterator[Path]:
+    """:func:`new_folder_beside` and :func:`swap_folder_in` as one block: yields the new folder
+    to write into; when the block ends it takes ``target``'s place at once. If the block raises,
+    the new folder is removed and ``target`` stays as it was."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ReaError(f"cannot write {what}: the path is not a folder", where=str(target))
+    try:
+        new = new_folder_beside(target)
+    except OSError as exc:
+        raise ReaError(f"cannot write {what}: {exc.strerror or exc}", where=str(target)) from exc
+    try:
+        yield new
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    try:
+        swap_folder_in(new, target)
+    except OSError as exc:
+        shutil.rmtree(new, ignore_errors=True)
+        raise ReaError(f"cannot write {what}: {exc.strerror or exc}", where=str(target)) from exc
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (leftovers of gone ones go)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -117,3 +210,32 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def spreadsheet_cell(value: object) -> str:
+    """``value`` as a CSV cell no spreadsheet runs: controls removed, a formula start quoted."""
+    text = "" if value is None else str(value)
+    text = remove_controls(text)[0].replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    return text
+
+
+def from_spreadsheet_cell(text: str) -> str:
+    """A cell read back from rea's own CSV: the ``'`` that :func:`spreadsheet_cell` added goes."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
+def csv_text(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, lineterminator: str = "\r\n"
+) -> str:
+    """CSV (minimal quoting) of ``header`` and ``rows``, every cell through
+    :func:`spreadsheet_cell`. The one way rea writes CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=lineterminator)
+    writer.writerow([spreadsheet_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([spreadsheet_cell(v) for v in row])
+    return buffer.getvalue()

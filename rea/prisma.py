@@ -46,6 +46,7 @@ from importlib import resources
 from typing import Any
 
 from rea.errors import NotFound, PrismaInconsistency
+from rea.files import csv_text
 from rea.query.databases import label as registry_label
 from rea.query.databases import prisma_category
 from rea.screening_vocab import (
@@ -663,11 +664,6 @@ def to_template_csv(flow: Flow) -> str:
     """The template with ``n`` filled in for ``flow``: loads into the PRISMA2020 app unchanged."""
     rows = template_rows()
     values = template_values(flow)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        if row["data"] in values:
-            row = {**row, "n": values[row["data"]]}
-        writer.writerow(row)
-    return out.getvalue()
+    header = list(rows[0].keys())
+    filled = ({**row, "n": values.get(row["data"], row["n"])} for row in rows)
+    return csv_text(header, ([row[c] for c in header] for row in filled), lineterminator="\n")

@@ -17,6 +17,12 @@ def make_review(tmp_path: Path) -> ReviewPaths:
     root = tmp_path / "searches" / "demo"
     root.mkdir(parents=True)
     (root / "strategy.toml").write_text('review_id = "demo"\n', encoding="utf-8")
+    (root / "screening.toml").write_text(  # who may decide on duplicates
+        '[[reviewers]]\nname = "JS"\nroles = ["screener"]\n\n'
+        '[[reviewers]]\nname = "AH"\nroles = ["screener"]\n\n'
+        '[[exclusion_reasons]]\ncode = "off-topic"\nlabel = "Off topic"\n',
+        encoding="utf-8",
+    )
     paths = ReviewPaths(root)
     with open_store(paths.store) as store, store.transaction() as conn:
         # a search run for the records to belong to (the sources step writes these)

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from click.testing import Result
+
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
 FIXTURES = TESTS / "fixtures"
@@ -32,3 +34,15 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def invoke(
+    args: Sequence[str], *, env: dict[str, str] | None = None, input: str | None = None
+) -> Result:
+    """Run ``rea ARGS`` in this process (click's CliRunner): ``exit_code``, ``stdout``,
+    ``stderr``. A bug (anything but a ReaError) raises here with its traceback."""
+    from click.testing import CliRunner
+
+    from rea.cli import main
+
+    return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)

@@ -421,14 +421,19 @@ def test_issn_and_placeholder_titles() -> None:
     assert queue([c, d, e]) == []
 
 
-TEMPLATES = [PCN_PUBMED, PCN_SCOPUS, PCN_WOS]
+TEMPLATES = [
+    PCN_PUBMED,
+    PCN_SCOPUS,
+    PCN_WOS,
+    variant(PCN_PUBMED, title="Erratum: " + PCN_PUBMED.title, pages="e600"),
+]
 
 
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
         st.tuples(
-            st.integers(0, 2),  # template
+            st.integers(0, 3),  # template (3: an erratum of the article)
             st.sampled_from(["", "10.1000/a", "10.1000/b", "10.1000/c"]),  # DOI
             st.sampled_from(["", "1", "2"]),  # PMID
             st.integers(2019, 2022),  # year
@@ -468,6 +473,10 @@ def test_clusters_partition_records_and_respect_identifiers(
         assert not any(a in ids and b in ids for a, b in separations)
         assert len(cluster.links) == len(cluster.record_ids)
         assert sum(link.rule == "first" for link in cluster.links) == 1
+    # a queued or related pair is always two works, never one
+    where = {rid: n for n, c in enumerate(result.clusters) for rid in c.record_ids}
+    for pair in (*result.queue, *result.related):
+        assert where[pair.record_a] != where[pair.record_b]
 
 
 def test_kinds_of_item_from_titles() -> None:

@@ -120,7 +120,7 @@ LAYERS: list[set[str]] = [
     {"report", "screening", "prisma", "dedup", "sources", "ranking"},
     {"store"},
     {"records", "query", "config", "files", "screening_vocab", "completeness"},
-    {"errors"},
+    {"errors", "text"},
 ]
 
 

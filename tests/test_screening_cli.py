@@ -103,7 +103,7 @@ def test_dual_screening_conflict_resolution_and_full_text(tmp_path: Path) -> Non
     code, _, err = rea(paths, "study-type", "4", "review", "--by", "AH")
     assert code == 1 and "excluded at full text" in err
 
-    code, out, _ = rea(paths, "screen", "stats", "--json")
+    code, out, _ = rea(paths, "screen", "stats", "--all-reviewers", "--json")
     stats = {s["phase"]: s for s in json.loads(out)}
     ta = stats["title_abstract"]
     assert (ta["works"], ta["included"], ta["excluded"], ta["conflicts"], ta["resolved"]) == (
@@ -119,7 +119,7 @@ def test_dual_screening_conflict_resolution_and_full_text(tmp_path: Path) -> Non
     ft = stats["full_text"]
     assert (ft["works"], ft["included"], ft["excluded"], ft["pending"]) == (3, 1, 1, 0)
     assert ft["not_retrieved"] == 1  # work 2: it cannot be screened, so it is not pending
-    code, out, _ = rea(paths, "screen", "stats")
+    code, out, _ = rea(paths, "screen", "stats", "--all-reviewers")
     assert "kappa AH–MS" in out and "full text: 3 works" in out
 
     with open_store(paths.store) as store:
@@ -161,7 +161,7 @@ def test_export_for_a_reviewer_is_blind(tmp_path: Path) -> None:
         ("1", "AH", ""), ("2", "AH", "include"), ("3", "AH", "")
     ]  # fmt: skip
     assert "commissioning-only" not in out and "MS" not in out and "final_status" not in out
-    _code, out, _ = rea(paths, "screen", "export")
+    _code, out, _ = rea(paths, "screen", "export", "--all-reviewers")
     assert "MS" in out and "final_status" in out
 
 

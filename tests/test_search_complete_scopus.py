@@ -235,3 +235,21 @@ def test_records_deleted_while_cursor_paging_are_not_counted_against_one_missed(
     assert found.task.state is SearchState.COMPLETE
     assert sorted(found.ids) == sorted(eids[2:])  # what the database holds at the end
     assert found.manifest["passes"] == 2
+
+
+def test_a_cut_scopus_refuses_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scopus, "START_LIMIT", 100)
+    monkeypatch.setattr(scopus, "SPLIT_PREDICATES", ("NOSUCHFIELD(x)", "DOCTYPE(ar)"))
+    rec = tmp_path / "rec"
+    entries = [scopus_entry(i, 2015) for i in range(150)]
+    for i, entry in enumerate(entries):
+        entry["subtype"] = "ar" if i % 2 else "re"
+    from rea.sources.replay import record_scopus_search
+
+    record_scopus_search(rec, SCOPUS_QUERY, entries)
+    task = SearchTask("s", "scopus", SCOPUS_QUERY, {}, "2015-01-01", "2015-12-31")
+    found = search(tmp_path, rec, [CURSOR_REFUSED], server={"start_limit": 100}, task=task)
+    assert found.task.state is SearchState.COMPLETE and len(found.ids) == 150
+    assert any("refused the cut NOSUCHFIELD(x)" in p for p in found.task.problems)

@@ -20,16 +20,20 @@ EXIT_USAGE = 2
 
 
 class ReaGroup(click.Group):
-    """A click group that turns ReaError into ``Error: …`` and its exit code."""
+    """A click group that turns ReaError into ``Error: …`` and its exit code, and keeps escape
+    sequences and control characters in record text from reaching the terminal."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ReaError as exc:
-            click.echo(f"Error: {redact(exc.message())}", err=True)
-            if exc.hint:
-                click.echo(f"Hint: {redact(exc.hint)}", err=True)
-            ctx.exit(exc.exit_code)
+        from rea.cli.terminal import safe_output
+
+        with safe_output():
+            try:
+                return super().invoke(ctx)
+            except ReaError as exc:
+                click.echo(f"Error: {redact(exc.message())}", err=True)
+                if exc.hint:
+                    click.echo(f"Hint: {redact(exc.hint)}", err=True)
+                ctx.exit(exc.exit_code)
 
 
 @click.group(
@@ -51,9 +55,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from rea.cli import dedup, prisma, query, screening, serve, simulate, sources
+    from rea.cli import citations, dedup, prisma, query, screening, serve, simulate, sources
 
-    for module in (query, sources, dedup, screening, serve, prisma, simulate):
+    for module in (query, sources, citations, dedup, screening, serve, prisma, simulate):
         module.register(main)
 
 

@@ -143,12 +143,15 @@ def _review_loop(paths: object, reviewer: str) -> None:
     from rea.config import ReviewPaths
 
     assert isinstance(paths, ReviewPaths)
+    if reviewer:
+        use.check_reviewer(paths, reviewer)
     items = use.review_items(paths)
     if not items:
         click.echo("nothing to review")
         return
     if not reviewer:
         reviewer = click.prompt("reviewer initials", err=True)
+    use.check_reviewer(paths, reviewer)  # before any pair is shown
     width = shutil.get_terminal_size((120, 24)).columns
     done = 0
     for n, item in enumerate(items, start=1):
@@ -244,7 +247,6 @@ def explain_cmd(ctx: click.Context, review: str | None, work: int, as_json: bool
                 {
                     "work_id": e.work_id,
                     "merged_into": e.merged_into,
-                    "screened": e.screened,
                     "kept": e.kept,
                     "records": [
                         {
@@ -276,10 +278,7 @@ def explain_cmd(ctx: click.Context, review: str | None, work: int, as_json: bool
         return
     if e.merged_into is not None:
         click.echo(f"work {e.work_id} was merged into work {e.merged_into}")
-    click.echo(
-        f"work {e.work_id}: {len(e.records)} record(s)"
-        + (", already screened" if e.screened else "")
-    )
+    click.echo(f"work {e.work_id}: {len(e.records)} record(s)")
     for r in e.records:
         rec = r.record.record
         kept = "  (kept)" if r.record.record_id == e.kept else ""

@@ -10,11 +10,12 @@ from typing import Any
 
 import click
 
-from rea.cli.options import json_option, resolve_review, review_option
+from rea.cli.options import F, json_option, resolve_review, review_option
+from rea.config import ReviewPaths
 from rea.errors import ScreeningError
 from rea.pipeline import ranking as ranking_pipeline
 from rea.pipeline import screening as pipeline
-from rea.screening import Phase, PhaseStats, term_pattern
+from rea.screening import Phase, PhaseStats, ReviewerStats, term_pattern
 
 PHASES = click.Choice([p.value for p in Phase])
 
@@ -71,8 +72,44 @@ def _print_stopping(s: ranking_pipeline.PhaseStopping) -> None:
         )
 
 
+#: A reviewer's own decisions, hidden from the others in a blind review.
+_DECISION_COUNTS = ("included", "excluded", "maybe", "conflicts")
+
+
+def _reviewer_json(r: ReviewerStats, *, hide: bool) -> dict[str, object]:
+    data: dict[str, object] = {**asdict(r), "remaining": r.remaining}
+    if hide:
+        for key in _DECISION_COUNTS:
+            data.pop(key)
+    return data
+
+
+def all_reviewers_option(func: F) -> F:
+    """``--all-reviewers``: every reviewer's decisions (unblinds a blind review)."""
+    return click.option(
+        "--all-reviewers",
+        "all_reviewers",
+        is_flag=True,
+        help="Every reviewer's decisions; in a blind review this unblinds the screening.",
+    )(func)
+
+
+def _warn_unblinding(paths: ReviewPaths) -> None:
+    if pipeline.is_blind(paths):
+        click.echo(
+            "Warning: this shows every reviewer's decisions: it unblinds the screening "
+            "(blind = true in screening.toml); keep it from the screeners until their "
+            "conflicts are resolved",
+            err=True,
+        )
+
+
 def _print_stats(
-    found: list[PhaseStats], stopping: dict[Phase, ranking_pipeline.PhaseStopping] | None = None
+    found: list[PhaseStats],
+    stopping: dict[Phase, ranking_pipeline.PhaseStopping] | None = None,
+    *,
+    viewer: str | None = None,
+    blinded: bool = False,
 ) -> None:
     for ps in found:
         click.echo(f"{ps.phase.label}: {ps.works} works", nl=False)
@@ -88,10 +125,18 @@ def _print_stats(
         header = ("reviewer", "assigned", "screened", "include", "exclude", "maybe", "remaining")
         click.echo("  " + "".join(f"{h:>10}" for h in (*header, "conflicts")))
         for r in ps.reviewers:
-            values = (r.reviewer, r.assigned, r.screened, r.included, r.excluded, r.maybe,
-                      r.remaining, r.conflicts)  # fmt: skip
+            own: tuple[object, ...] = (r.included, r.excluded, r.maybe)
+            conflicts: object = r.conflicts
+            if blinded and r.reviewer != viewer:
+                own, conflicts = ("-", "-", "-"), "-"
+            values = (r.reviewer, r.assigned, r.screened, *own, r.remaining, conflicts)
             click.echo("  " + "".join(f"{v!s:>10}" for v in values))
-        for a in ps.agreement:
+        if blinded:
+            click.echo(
+                "  (blind review: other reviewers' decisions and the kappa are not shown; "
+                "--all-reviewers shows them and unblinds)"
+            )
+        for a in [] if blinded else ps.agreement:
             kappa = "n/a" if a.kappa is None else f"{a.kappa:.2f}"
             agreed = "n/a" if a.observed is None else f"{100 * a.observed:.0f}%"
             click.echo(f"  kappa {a.a}–{a.b}: {kappa} (agreement {agreed} on {a.n} works)")
@@ -157,31 +202,48 @@ Example:
         "stats",
         epilog="""\b
 Example:
-  rea screen stats
-  rea screen stats --json""",
+  rea screen stats --reviewer JS
+  rea screen stats --all-reviewers --json""",
     )
     @review_option
+    @click.option(
+        "--reviewer", metavar="NAME", default=None, help="Also show this reviewer's own decisions."
+    )
+    @all_reviewers_option
     @json_option
-    def screen_stats(review: str | None, as_json: bool) -> None:
+    def screen_stats(
+        review: str | None, reviewer: str | None, all_reviewers: bool, as_json: bool
+    ) -> None:
         """Progress and agreement per phase and reviewer: screened, included, excluded, maybe,
-        remaining, conflicts, and Cohen's kappa for each pair of reviewers."""
+        remaining, conflicts, and Cohen's kappa for each pair of reviewers.
+
+        In a blind review other reviewers show only how far they are (assigned, screened,
+        remaining): their includes, excludes, maybes, conflicts and the kappa need
+        --all-reviewers, which unblinds.
+        """
         paths = resolve_review(review)
         found = pipeline.screening_stats(paths)
         stopping = {s.phase: s for s in ranking_pipeline.stopping_stats(paths)}
+        blinded = pipeline.is_blind(paths) and not all_reviewers
+        if all_reviewers:
+            _warn_unblinding(paths)
         if as_json:
             data = [
                 {
                     **{k: v for k, v in asdict(ps).items() if k not in ("reviewers", "agreement")},
                     "phase": ps.phase.value,
-                    "reviewers": [{**asdict(r), "remaining": r.remaining} for r in ps.reviewers],
-                    "agreement": [a.as_dict() for a in ps.agreement],
+                    "reviewers": [
+                        _reviewer_json(r, hide=blinded and r.reviewer != reviewer)
+                        for r in ps.reviewers
+                    ],
+                    "agreement": [] if blinded else [a.as_dict() for a in ps.agreement],
                     "stopping": _stopping_json(stopping[ps.phase]),
                 }
                 for ps in found
             ]
             click.echo(json.dumps(data, indent=2))
             return
-        _print_stats(found, stopping)
+        _print_stats(found, stopping, viewer=reviewer if blinded else None, blinded=blinded)
 
     @screen.command(
         "stop",
@@ -225,8 +287,8 @@ Example:
         "export",
         epilog="""\b
 Example:
-  rea screen export --out decisions.csv
-  rea screen export --phase title_abstract --reviewer JS --out js.csv""",
+  rea screen export --phase title_abstract --reviewer JS --out js.csv
+  rea screen export --all-reviewers --out decisions.csv""",
     )
     @review_option
     @click.option(
@@ -242,14 +304,26 @@ Example:
         default=None,
         help="Only this reviewer's works and own decisions (blank ones to fill in).",
     )
+    @all_reviewers_option
     def screen_export(
-        review: str | None, out: Path | None, phase: str | None, reviewer: str | None
+        review: str | None,
+        out: Path | None,
+        phase: str | None,
+        reviewer: str | None,
+        all_reviewers: bool,
     ) -> None:
         """Write decisions as CSV. With --reviewer, that reviewer's queue with their own
-        decisions only (for screening in a spreadsheet, then rea screen import)."""
-        text = pipeline.export_decisions(
-            resolve_review(review), out, phase=_phase(phase), reviewer=reviewer
-        )
+        decisions only (for screening in a spreadsheet, then rea screen import); with
+        --all-reviewers every reviewer's decisions and the final status (unblinds)."""
+        if (reviewer is None) == (not all_reviewers):
+            raise click.UsageError(
+                "say whose decisions: --reviewer NAME (that reviewer's own) or --all-reviewers "
+                "(everyone's, which unblinds a blind review)"
+            )
+        paths = resolve_review(review)
+        if all_reviewers:
+            _warn_unblinding(paths)
+        text = pipeline.export_decisions(paths, out, phase=_phase(phase), reviewer=reviewer)
         if out is None:
             click.echo(text, nl=False)
         else:
@@ -413,11 +487,14 @@ Example:
 Example:
   rea fulltext 40 sought --by JS
   rea fulltext 40 retrieved --location pdfs/smith2019.pdf --by JS
-  rea fulltext 41 not_retrieved --by JS --note "no library access" """,
+  rea fulltext 41 not_retrieved --by JS --note "no library access"
+  rea fulltext 42 withdraw --by JS --note "recorded on the wrong work" """,
     )
     @review_option
     @click.argument("work", type=int)
-    @click.argument("status", type=click.Choice(["sought", "not_retrieved", "retrieved"]))
+    @click.argument(
+        "status", type=click.Choice(["sought", "not_retrieved", "retrieved", "withdraw"])
+    )
     @click.option("--location", default="", help="Path or URL of the retrieved full text.")
     @click.option("--by", "by", metavar="NAME", required=True)
     @click.option("--note", default="")
@@ -425,7 +502,7 @@ Example:
         review: str | None, work: int, status: str, location: str, by: str, note: str
     ) -> None:
         """Record the search for a work's full text: sought, not_retrieved, or retrieved with
-        a path or URL."""
+        a path or URL; withdraw takes the record back (it stays in the audit trail)."""
         result = pipeline.set_retrieval(
             resolve_review(review), work, status, by=by, location=location, note=note
         )

@@ -296,6 +296,12 @@ Example:
     help="Add a source the strategy does not list to its [sources] (import, or other for "
     "grey-csv files) before importing.",
 )
+@click.option(
+    "--max-size",
+    metavar="SIZE",
+    default=None,
+    help="Refuse larger files (e.g. 2G; default: $REA_IMPORT_MAX_SIZE or 512M).",
+)
 @review_option
 @json_option
 def import_(
@@ -305,6 +311,7 @@ def import_(
     format_: str | None,
     force: bool,
     add_source: bool,
+    max_size: str | None,
     review: str | None,
     as_json: bool,
 ) -> None:
@@ -313,7 +320,9 @@ def import_(
     The file is copied into the review's imports/ folder. Refused unless --force: the same file
     twice, or a file whose records are all stored already from an earlier import of the same
     source and stage. A source the strategy does not list is refused unless --add-source.
+    Control characters in the text (NUL bytes, terminal escapes) are removed and counted.
     """
+    from rea.config import parse_size
     from rea.pipeline.imports import import_file
 
     result = import_file(
@@ -324,7 +333,14 @@ def import_(
         format=format_,
         force=force,
         add_source=add_source,
+        max_size=None if max_size is None else parse_size(max_size),
     )
+    if result.removed_controls:
+        removed = ", ".join(f"{name} ×{n}" for name, n in result.removed_controls.items())
+        total = sum(result.removed_controls.values())
+        click.echo(
+            f"Warning: removed {total} control characters from the text ({removed})", err=True
+        )
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return
@@ -357,12 +373,13 @@ Example:
 )
 @click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1 (0: any).")
 def replay(recordings: Path, port: int) -> None:
-    """Answer E-utilities and Scopus requests on 127.0.0.1 from recorded responses."""
+    """Answer E-utilities, Scopus and the citation and full-text services' requests on
+    127.0.0.1 from recorded responses; prints the environment that points rea at it."""
     from rea.sources.replay import ReplayServer
 
     server = ReplayServer(recordings, port=port)
-    click.echo(f"REA_PUBMED_URL={server.pubmed_url}")
-    click.echo(f"REA_SCOPUS_URL={server.scopus_url}", nl=True)
+    for name, value in server.env().items():
+        click.echo(f"{name}={value}")
     click.echo("replaying; Ctrl-C stops", err=True)
     try:
         server.serve_forever()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rea.dedup.cluster import kept_record
+from rea.files import csv_text as safe_csv
 from rea.records import Record, normalize_doi, normalize_pmid
 
 CSV_COLUMNS = (
@@ -77,11 +78,11 @@ def work_row(work: WorkRecords) -> dict[str, str]:
 
 
 def csv_text(works: Sequence[WorkRecords]) -> str:
-    """CSV with a header (``CSV_COLUMNS``), one row per work."""
-    import pandas as pd
-
-    frame = pd.DataFrame([work_row(w) for w in works], columns=list(CSV_COLUMNS))
-    return str(frame.to_csv(index=False, lineterminator="\n"))
+    """CSV with a header (``CSV_COLUMNS``), one row per work, safe to open in a spreadsheet."""
+    rows = (work_row(w) for w in works)
+    return safe_csv(
+        CSV_COLUMNS, ([row[c] for c in CSV_COLUMNS] for row in rows), lineterminator="\n"
+    )
 
 
 def _ris_lines(work: WorkRecords) -> list[str]:

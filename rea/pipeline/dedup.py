@@ -15,7 +15,7 @@ from pathlib import Path
 from rea.config import ReviewPaths
 from rea.dedup import deduplicate, kept_record
 from rea.dedup.export import WorkRecords, csv_text, ris_text
-from rea.errors import DedupError, NotFound
+from rea.errors import ConfigError, DedupError, NotFound
 from rea.files import write_text_atomic
 from rea.records import Record
 from rea.store import Store, open_store
@@ -288,8 +288,23 @@ def decide(
         raise DedupError("a record cannot be compared with itself", where=f"record {a}")
     if not reviewer.strip():
         raise DedupError("a decision needs a reviewer", hint="pass --reviewer INITIALS")
+    check_reviewer(paths, reviewer)
     with _open(paths) as store:
         return decide_store(store, a, b, decision, reviewer, note)
+
+
+def check_reviewer(paths: ReviewPaths, reviewer: str) -> None:
+    """Dedup decisions are signed by a reviewer of the review's screening.toml, as screening
+    decisions are (a mistyped name would stay in the audit trail)."""
+    from rea.screening import load_screening_config
+
+    if not paths.screening.is_file():
+        raise ConfigError(
+            "no screening.toml: it lists the reviewers who may decide on duplicates",
+            where=str(paths.screening),
+            hint="add [[reviewers]] to screening.toml (see docs/screening.md)",
+        )
+    load_screening_config(paths.screening).reviewer(reviewer.strip())
 
 
 def decide_store(
@@ -345,6 +360,7 @@ def undo(paths: ReviewPaths, record_id: int, reviewer: str) -> DecisionOutcome:
     """Take a record out of its work (undo the merge that put it there), for good."""
     if not reviewer.strip():
         raise DedupError("undoing a merge needs a reviewer", hint="pass --reviewer INITIALS")
+    check_reviewer(paths, reviewer)
     with _open(paths) as store:
         link = db.link_of_record(store, record_id)
         if link is None:

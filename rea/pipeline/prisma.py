@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rea import __version__
 from rea.config import ReviewPaths
+from rea.files import write_text_atomic
 from rea.prisma import PrismaCounts, compute, to_template_csv
 from rea.query import DATABASES, load_strategy, render
 from rea.query.lint import lint_strategy
@@ -102,9 +103,7 @@ def prisma_counts(paths: ReviewPaths, *, final: bool = False) -> PrismaCounts:
 
 def write_csv(counts: PrismaCounts, path: Path, *, flow: str = "total") -> Path:
     """The PRISMA2020-template CSV of one flow (default: the total)."""
-    text = to_template_csv(counts.flow(flow))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(path, to_template_csv(counts.flow(flow)), what="the PRISMA CSV")
     return path
 
 
@@ -192,6 +191,9 @@ def build_report(
                 unused_missing=unused[0].missing_count if unused else 0,
             )
         )
+    from rea.pipeline.citations import citation_rounds
+
+    rounds = [asdict(s) for s in citation_rounds(paths)]
     context = ReportContext(
         review_id=info.review_id,
         title=info.title,
@@ -215,6 +217,7 @@ def build_report(
         kappa_definition=KAPPA_DEFINITION,
         searches=[s.as_dict() for s in counts.searches],
         stopping=stopping,
+        citation_rounds=rounds,
     )
     return write_report_files(context, out_dir or paths.report, images_too=images_too)
 

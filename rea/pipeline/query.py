@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from rea.config import find_review
 from rea.errors import ConfigError, StrategyError
-from rea.files import write_text_atomic
+from rea.files import replacing_folder, write_text_atomic
 from rea.query import DATABASES, Finding, RenderedQuery, Strategy, load_strategy, render
 from rea.query.lint import lint_strategy, lint_text
 
@@ -27,9 +28,14 @@ def render_query(
 
 def render_all(review: str | Path | None, out: Path, *, review_filter: bool = False) -> list[Path]:
     """Write every stage x database query to ``out/<stage>/<db>.txt`` and the warnings and API
-    parameters of each to ``out/NOTES.md``; returns the files written."""
+    parameters of each to ``out/NOTES.md``; returns the files written.
+
+    The set is written into a new folder that then takes ``out``'s place at once, so a kill
+    leaves the old set or the new one, never a mix. Other files in ``out`` are kept; rendered
+    files of stages no longer in the strategy go.
+    """
     strategy = strategy_of(review)
-    written: list[Path] = []
+    rendered: dict[Path, str] = {}
     notes = [
         f"# Rendered queries: {strategy.review_id}",
         "",
@@ -41,9 +47,7 @@ def render_all(review: str | Path | None, out: Path, *, review_filter: bool = Fa
         notes += ["", f"## {stage.id}: {stage.label}", ""]
         for db in DATABASES:
             query = render(strategy, db, stage.id, review_filter=review_filter)
-            path = out / stage.id / f"{db}.txt"
-            write_text_atomic(path, query.text + "\n")
-            written.append(path)
+            rendered[Path(stage.id) / f"{db}.txt"] = query.text + "\n"
             notes.append(f"### {db} ({stage.id}/{db}.txt)")
             notes.append("")
             if query.params:
@@ -51,21 +55,25 @@ def render_all(review: str | Path | None, out: Path, *, review_filter: bool = Fa
                 notes.append(f"- API parameters sent with the query: {shown}")
             notes += [f"- {w}" for w in query.warnings] or ["- nothing to note"]
             notes.append("")
-    notes_path = out / "NOTES.md"
-    write_text_atomic(notes_path, "\n".join(notes).rstrip() + "\n")
-    written.append(notes_path)
-    _remove_stale(out, written)
-    return written
+    rendered[Path("NOTES.md")] = "\n".join(notes).rstrip() + "\n"
+    with replacing_folder(out, what="the rendered queries") as new:
+        if out.is_dir():
+            _keep_other_files(out, new)
+        for relative, text in rendered.items():
+            write_text_atomic(new / relative, text)
+    return [out / relative for relative in rendered]
 
 
-def _remove_stale(out: Path, written: list[Path]) -> None:
-    """Remove rendered files of stages no longer in the strategy (only ``<stage>/<db>.txt``)."""
-    keep = {p.resolve() for p in written}
-    for path in out.glob("*/*.txt"):
-        if path.stem in DATABASES and path.resolve() not in keep:
-            path.unlink()
-            if not any(path.parent.iterdir()):
-                path.parent.rmdir()
+def _keep_other_files(old: Path, new: Path) -> None:
+    """Copy into ``new`` what ``old`` holds besides rendered queries (``<stage>/<db>.txt``) and
+    NOTES.md: files the team keeps beside them."""
+    for path in sorted(old.rglob("*")):
+        relative = path.relative_to(old)
+        rendered = len(relative.parts) == 2 and path.stem in DATABASES and path.suffix == ".txt"
+        if path.is_dir() or rendered or relative == Path("NOTES.md"):
+            continue
+        (new / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, new / relative, follow_symlinks=False)
 
 
 @dataclass(frozen=True)

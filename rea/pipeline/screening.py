@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rea.config import ReviewPaths
-from rea.errors import ReaError
+from rea.errors import ReaError, ScreeningError
 from rea.files import write_text_atomic
 from rea.pipeline.ranking import RankedSession, load_ranking_settings, open_ranked_session
 from rea.query import load_strategy
@@ -40,6 +40,7 @@ from rea.screening.service import (
     record_study_type,
     resolve,
     undo_decision,
+    withdraw_retrieval,
 )
 from rea.screening.service import unlink_study as service_unlink_study
 from rea.store import Store, open_store
@@ -67,6 +68,11 @@ def highlight_terms(paths: ReviewPaths, config: ScreeningConfig) -> tuple[list[s
     except ReaError as exc:
         return terms, f"search terms are not highlighted: {exc.message()}"
     return terms, None
+
+
+def is_blind(paths: ReviewPaths) -> bool:
+    """Whether reviewers must not see each other's decisions (``blind`` in screening.toml)."""
+    return load_screening_config(paths.screening).blind
 
 
 def decide(
@@ -172,7 +178,12 @@ def set_retrieval(
     location: str = "",
     note: str = "",
 ) -> Recorded:
+    """Record ``sought``, ``not_retrieved`` or ``retrieved``; or ``withdraw`` the record."""
     with opened(paths) as (store, config):
+        if status == "withdraw":
+            if location:
+                raise ScreeningError("--location goes with 'retrieved' only")
+            return withdraw_retrieval(store, config, work_id, by=by, note=note)
         return record_retrieval(
             store, config, work_id, Retrieval(status), location=location, by=by, note=note
         )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rea.errors import ImportFormatError, Location, ReaError
+from rea.files import csv_text, from_spreadsheet_cell
 from rea.screening.config import ScreeningConfig
 from rea.screening.model import (
     Agreement,
@@ -280,12 +281,7 @@ def export_csv(
     reviewer: str | None = None,
 ) -> str:
     columns, rows = export_rows(store, config, phase=phase, reviewer=reviewer)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
-    return buffer.getvalue()
+    return csv_text(columns, ([row.get(c) for c in columns] for row in rows))
 
 
 @dataclass(frozen=True)
@@ -354,7 +350,9 @@ def import_csv(
 
             if None in row:
                 raise bad("more values than columns")
-            value = {k: (v or "").strip() for k, v in row.items() if k is not None}
+            value = {
+                k: from_spreadsheet_cell(v or "").strip() for k, v in row.items() if k is not None
+            }
             if asreview:
                 included = value.get("included", "")
                 if included not in ("", "-1", "0", "1"):

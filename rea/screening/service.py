@@ -520,6 +520,35 @@ def record_retrieval(
     return Recorded(row_id, f"work {work_id} full text {status.value}{suffix}")
 
 
+def withdraw_retrieval(
+    store: Store, config: ScreeningConfig, work_id: int, *, by: str, note: str = ""
+) -> Recorded:
+    """Withdraw the work's retrieval record (recorded on the wrong work, or left behind when the
+    work left full text): it no longer counts, in any phase, until a new entry is recorded. The
+    withdrawal is a row of its own in the audit trail. Refused while full-text decisions stand
+    on the work (its full text was assessed)."""
+    config.reviewer(by)
+    with store.transaction() as conn:
+        current = db.retrieval_of(conn, work_id)
+        if current is None:
+            raise ScreeningError(
+                f"work {work_id} has no full-text retrieval record to withdraw",
+                hint=f"rea fulltext {work_id} sought|retrieved|not_retrieved records one",
+            )
+        later = _later_activity(conn, work_id)
+        if later:
+            raise ScreeningError(
+                f"work {work_id} has full-text decisions ({', '.join(later)}): its full text "
+                "was assessed",
+                hint=f"withdraw them first: rea decide {work_id} undo --phase full_text "
+                "--reviewer NAME",
+            )
+        row_id = db.withdraw_retrieval(
+            conn, work_id=work_id, upto_id=current.retrieval_id, withdrawn_by=by, note=note
+        )
+    return Recorded(row_id, f"work {work_id} full text {current.status} withdrawn")
+
+
 def record_study_type(
     store: Store, config: ScreeningConfig, work_id: int, study_type: StudyType, *, by: str
 ) -> Recorded:

@@ -624,10 +624,16 @@ class ScopusSearch:
         inner = query or self.query
         with_it = f"({inner}) AND {predicate}"
         without = f"({inner}) AND NOT {predicate}"
-        heads = [
-            self._first_query(with_it, date_param),
-            self._first_query(without, date_param),
-        ]
+        try:
+            heads = [
+                self._first_query(with_it, date_param),
+                self._first_query(without, date_param),
+            ]
+        except SourceError as exc:
+            if exc.status != 400:
+                raise
+            self._problem(f"Scopus refused the cut {predicate} ({exc.what}); trying the next")
+            return self._start_split(date_param, query, head, depth + 1)
         parts = sum(h.value.total for h in heads)
         if parts != total or total in (h.value.total for h in heads):
             # not a partition, or one that cuts nothing off: the next predicate, same slice

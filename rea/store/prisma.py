@@ -61,11 +61,9 @@ def record_rows(store: Store) -> list[RecordRow]:
 
 
 def latest_retrieval(store: Store) -> dict[int, str]:
-    """The latest full-text retrieval status of each work that has one."""
-    rows = store.conn.execute(
-        "SELECT work_id, status FROM retrieval t"
-        " WHERE retrieval_id = (SELECT max(retrieval_id) FROM retrieval WHERE work_id = t.work_id)"
-    ).fetchall()
+    """The current full-text retrieval status of each work that has one (the latest row,
+    unless withdrawn)."""
+    rows = store.conn.execute("SELECT work_id, status FROM current_retrieval").fetchall()
     return {int(r["work_id"]): str(r["status"]) for r in rows}
 
 

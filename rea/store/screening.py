@@ -59,6 +59,7 @@ class RetrievalRow:
     recorded_by: str
     recorded_at: str
     note: str
+    retrieval_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -594,15 +595,28 @@ def _retrieval(row: sqlite3.Row) -> RetrievalRow:
         recorded_by=row["recorded_by"],
         recorded_at=row["recorded_at"],
         note=row["note"],
+        retrieval_id=int(row["retrieval_id"]),
     )
 
 
 def retrieval_of(conn: sqlite3.Connection, work_id: int) -> RetrievalRow | None:
+    """The work's current retrieval row (the latest, unless withdrawn)."""
     row = conn.execute(
-        "SELECT * FROM retrieval WHERE work_id = :w ORDER BY retrieval_id DESC LIMIT 1",
-        {"w": work_id},
+        "SELECT * FROM current_retrieval WHERE work_id = :w", {"w": work_id}
     ).fetchone()
     return _retrieval(row) if row else None
+
+
+def withdraw_retrieval(
+    conn: sqlite3.Connection, *, work_id: int, upto_id: int, withdrawn_by: str, note: str
+) -> int:
+    """Take the work's retrieval rows up to ``upto_id`` out of the current state."""
+    cursor = conn.execute(
+        "INSERT INTO retrieval_withdrawals (work_id, upto_id, withdrawn_by, withdrawn_at, note)"
+        " VALUES (:w, :upto, :by, :at, :note)",
+        {"w": work_id, "upto": upto_id, "by": withdrawn_by, "at": now(), "note": note},
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def current_retrievals(store: Store) -> dict[int, RetrievalRow]:

@@ -332,6 +332,11 @@ def save_import(
     return import_id
 
 
+def import_paths(store: Store) -> set[str]:
+    """The kept copies every import row names (relative to the review)."""
+    return {str(r[0]) for r in store.conn.execute("SELECT path FROM imports")}
+
+
 def current_record_ids(store: Store) -> list[int]:
     """Ids of the records the review works on (view ``current_records``): all imported ones,
     and for each stage x source those of its latest finished run."""

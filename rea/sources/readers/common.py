@@ -3,35 +3,83 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rea.errors import ImportFormatError, Location
 from rea.records import Author, parse_author
+from rea.text import CONTROL
 
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
 
-def read_text(path: Path) -> str:
-    """The file as text: UTF-8 with or without a byte-order mark; a bad byte is located."""
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16").replace("\r\n", "\n")
-        except UnicodeDecodeError as exc:
-            raise ImportFormatError(f"not valid UTF-16: {exc.reason}", where=str(path)) from None
+#: Characters ``str.splitlines`` breaks lines at besides CR and LF; readers always did too.
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+_removed: ContextVar[Counter[str] | None] = ContextVar("removed_controls", default=None)
+
+
+@contextmanager
+def counting_controls() -> Iterator[Counter[str]]:
+    """Count, by character, the control characters the readers remove while the block runs."""
+    counter: Counter[str] = Counter()
+    token = _removed.set(counter)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ImportFormatError(
-            f"not UTF-8 (byte 0x{data[exc.start]:02x})",
-            where=Location(path, line, column),
-            hint="export the file again as UTF-8",
-        ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        yield counter
+    finally:
+        _removed.reset(token)
+
+
+def text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The file's lines, numbered from 1, read as a stream: UTF-8 with or without a byte-order
+    mark (or UTF-16 with one), any line ending; control characters (NUL, escape …) removed and
+    counted (see :func:`counting_controls`); a bad byte is an error naming line and column."""
+    with path.open("rb") as raw:
+        encoding = "utf-16" if raw.read(2) in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    counter = _removed.get()
+    number = 0
+    with path.open("r", encoding=encoding, newline=None) as handle:
+        try:
+            for raw_line in handle:
+                text = raw_line[:-1] if raw_line.endswith("\n") else raw_line
+                parts = _OTHER_BREAKS.split(text) if _OTHER_BREAKS.search(text) else (text,)
+                for part in parts:
+                    number += 1
+                    if CONTROL.search(part):
+                        if counter is not None:
+                            counter.update(CONTROL.findall(part))
+                        part = CONTROL.sub("", part)
+                    yield number, part
+        except UnicodeDecodeError as exc:
+            raise _bad_byte(path, encoding, exc) from None
+
+
+def _bad_byte(path: Path, encoding: str, exc: UnicodeDecodeError) -> ImportFormatError:
+    """Where the first byte that does not decode is: line and column."""
+    if encoding == "utf-16":
+        return ImportFormatError(f"not valid UTF-16: {exc.reason}", where=str(path))
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return ImportFormatError(
+                    f"not UTF-8 (byte 0x{raw[bad.start]:02x})",
+                    where=Location(path, number, bad.start + 1),
+                    hint="export the file again as UTF-8",
+                )
+    return ImportFormatError(f"not UTF-8: {exc.reason}", where=str(path))
+
+
+def read_text(path: Path) -> str:
+    """The whole file as text (see :func:`text_lines`); for readers whose parser needs it all."""
+    return "".join(line + "\n" for _, line in text_lines(path))
 
 
 def fail(path: Path, line: int | None, field: str | None, what: str) -> ImportFormatError:

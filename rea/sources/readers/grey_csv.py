@@ -10,7 +10,6 @@ led here), ``notes``. See docs/sources.md.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from rea.records import (
     normalize_doi,
     normalize_pmid,
 )
-from rea.sources.readers.common import fail, read_text, split_name, year_of
+from rea.sources.readers.common import fail, split_name, text_lines, year_of
 
 COLUMNS = (
     "title",
@@ -43,8 +42,7 @@ COLUMNS = (
 
 
 def read(path: Path, provenance: Provenance) -> Iterator[Record]:
-    text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(line + "\n" for _, line in text_lines(path))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "title" not in header:
         raise fail(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,29 +25,33 @@ from rea.sources.readers.common import (
     Tagged,
     fail,
     issns,
-    numbered_lines,
-    read_text,
     split_name,
+    text_lines,
     year_of,
 )
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3})\s*- ?(.*)$")
 
 
-def scan(path: Path, text: str) -> list[Tagged]:
-    records: list[Tagged] = []
+def scan(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[Tagged, str]]:
+    """Each record's tags and lines, and its text, one record at a time (records end at a
+    blank line); raises on a broken structure."""
     current: Tagged | None = None
+    block: list[str] = []
     last_tag = ""
-    for number, line in numbered_lines(text):
+    found = 0
+    for number, line in lines:
         if not line.strip():
             if current is not None:
-                records.append(current)
-                current = None
+                found += 1
+                yield current, "\n".join(block) + "\n"
+                current, block = None, []
             continue
         if line.startswith(" "):
             if current is None:
                 raise fail(path, number, None, "continuation line outside a record")
             current.extend_last(last_tag, line.strip())
+            block.append(line)
             continue
         match = _TAG.match(line)
         if not match:
@@ -58,11 +62,12 @@ def scan(path: Path, text: str) -> list[Tagged]:
             current = Tagged(start=number)
         last_tag = match.group(1)
         current.add(last_tag, match.group(2), number)
+        block.append(line)
     if current is not None:
-        records.append(current)
-    if not records:
+        found += 1
+        yield current, "\n".join(block) + "\n"
+    if not found:
         raise fail(path, None, None, "no MEDLINE records in the file")
-    return records
 
 
 def _as_list(value: Any) -> list[str]:
@@ -123,12 +128,9 @@ def to_record(
 
 
 def read(path: Path, provenance: Provenance) -> Iterator[Record]:
-    text = read_text(path)
-    tagged = scan(path, text)
-    entries = list(Medline.parse(io.StringIO(text)))  # type: ignore[no-untyped-call]
-    if len(entries) != len(tagged):
-        raise fail(
-            path, None, None, f"MEDLINE reader found {len(entries)} records where {len(tagged)} are"
-        )
-    for position, (entry, tags) in enumerate(zip(entries, tagged, strict=True), start=1):
-        yield to_record(dict(entry), tags, path, position, provenance)
+    """Records one at a time: Biopython reads each record's text as it is reached."""
+    for position, (tags, block) in enumerate(scan(path, text_lines(path)), start=1):
+        entries = list(Medline.parse(io.StringIO(block)))  # type: ignore[no-untyped-call]
+        if len(entries) != 1:
+            raise fail(path, tags.start, None, f"MEDLINE reader found {len(entries)} records here")
+        yield to_record(dict(entries[0]), tags, path, position, provenance)

@@ -11,7 +11,7 @@ when numeric), ``TI``, ``AB``, ``FA``/``AU``, ``JN``/``JT``/``SO``, ``IS``/``IE`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,9 +27,8 @@ from rea.sources.readers.common import (
     Tagged,
     fail,
     issns,
-    numbered_lines,
-    read_text,
     split_name,
+    text_lines,
     year_of,
 )
 
@@ -37,14 +36,16 @@ _TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3})\s*-(?:\s(.*)|$)")
 _START = re.compile(r"^<\d+>\s*$")
 
 
-def scan(path: Path, text: str) -> list[Tagged]:
-    records: list[Tagged] = []
+def scan(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Tagged]:
+    """Each record's tags and lines, one record at a time; raises on a broken structure."""
+    found = 0
     current: Tagged | None = None
     last_tag = ""
-    for number, line in numbered_lines(text):
+    for number, line in lines:
         if _START.match(line) or not line.strip():
             if current is not None:
-                records.append(current)
+                found += 1
+                yield current
                 current = None
             continue
         match = _TAG.match(line)
@@ -63,10 +64,10 @@ def scan(path: Path, text: str) -> list[Tagged]:
         else:
             current.extend_last(last_tag, line.strip())
     if current is not None:
-        records.append(current)
-    if not records:
+        found += 1
+        yield current
+    if not found:
         raise fail(path, None, None, "no Ovid records in the file")
-    return records
 
 
 def _doi(values: list[str]) -> str:
@@ -78,8 +79,7 @@ def _doi(values: list[str]) -> str:
 
 
 def read(path: Path, provenance: Provenance) -> Iterator[Record]:
-    text = read_text(path)
-    for position, tags in enumerate(scan(path, text), start=1):
+    for position, tags in enumerate(scan(path, text_lines(path)), start=1):
         title = tags.first("TI")
         if not title:
             raise fail(path, tags.start, "TI", f"record {position} has no title (TI)")

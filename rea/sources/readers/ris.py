@@ -1,13 +1,14 @@
 """RIS exports (Scopus, Embase, PsycINFO, IEEE, reference managers), read with rispy.
 
-The file is first scanned line by line so that structural errors (a record without ``ER``, a
-field outside a record) and bad values name their line; rispy then reads the values.
+The file is read as a stream, line by line, so that structural errors (a record without ``ER``,
+a field outside a record) and bad values name their line; rispy then reads the values of each
+``TY``..``ER`` block as it is reached, so memory holds one record's text at a time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,8 @@ from rea.sources.readers.common import (
     Tagged,
     fail,
     issns,
-    numbered_lines,
-    read_text,
     split_name,
+    text_lines,
     year_of,
 )
 
@@ -43,13 +43,17 @@ _TAGS = frozenset(rispy.TAG_KEY_MAPPING) - {"UK"}
 _ONE_LINE = frozenset({"TY", "PY", "Y1", "DA", "SP", "EP", "VL", "IS", "SN", "DO", "AN", "ER"})
 
 
-def scan(path: Path, text: str) -> list[Tagged]:
-    """The records' tags and lines; raises on a broken structure."""
-    records: list[Tagged] = []
+def scan(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[Tagged, str]]:
+    """Each record's tags and lines, and its text (``TY`` to ``ER``), one record at a time;
+    raises on a broken structure."""
     current: Tagged | None = None
+    block: list[str] = []
+    found = 0
     last_tag = ""
-    for number, line in numbered_lines(text):
+    for number, line in lines:
         match = _TAG.match(line)
+        if current is not None:
+            block.append(line)
         if not match:
             if current is None or not line.strip():
                 continue  # header lines before a record ("Provider: …", "1."), blank lines
@@ -83,20 +87,21 @@ def scan(path: Path, text: str) -> list[Tagged]:
                 )
             current = Tagged(start=number)
             current.add(tag, value, number)
+            block = [line]
         elif tag == "ER":
             if current is None:
                 raise fail(path, number, "ER", "ER without a record (no TY before it)")
-            records.append(current)
-            current = None
+            found += 1
+            yield current, "\n".join(block) + "\n"
+            current, block = None, []
         elif current is None:
             raise fail(path, number, tag, "field outside a record (no TY before it)")
         else:
             current.add(tag, value, number)
     if current is not None:
         raise fail(path, current.start, "ER", "the last record has no ER line (file cut short?)")
-    if not records:
+    if not found:
         raise fail(path, None, "TY", "no RIS records (no line starts with 'TY  - ')")
-    return records
 
 
 def _first(entry: dict[str, Any], *keys: str) -> str:
@@ -121,17 +126,17 @@ def _list(entry: dict[str, Any], *keys: str) -> list[str]:
 
 
 def read(path: Path, provenance: Provenance) -> Iterator[Record]:
-    text = read_text(path)
-    tagged = scan(path, text)
-    entries = rispy.loads(text, skip_unknown_tags=False)
-    if len(entries) != len(tagged):
-        raise fail(
-            path,
-            None,
-            None,
-            f"RIS reader found {len(entries)} records where {len(tagged)} TY..ER blocks are",
-        )
-    for position, (entry, tags) in enumerate(zip(entries, tagged, strict=True), start=1):
+    """Records one at a time: each TY..ER block is read by rispy as it is reached."""
+    for position, (tags, block) in enumerate(scan(path, text_lines(path)), start=1):
+        entries = rispy.loads(block, skip_unknown_tags=False)
+        if len(entries) != 1:
+            raise fail(
+                path,
+                tags.start,
+                None,
+                f"RIS reader found {len(entries)} records in the TY..ER block of this line",
+            )
+        entry = entries[0]
         title = _first(entry, "title", "primary_title", "translated_title")
         year_raw = _first(entry, "year", "publication_year", "date")
         year = year_of(year_raw, path, tags.line("PY", "Y1", "DA"), "PY")

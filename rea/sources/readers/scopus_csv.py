@@ -4,7 +4,6 @@ layout (every field quoted, ``Authors`` ``;``-separated, ``Author full names``).
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,7 +18,7 @@ from rea.records import (
     normalize_pages,
     normalize_pmid,
 )
-from rea.sources.readers.common import fail, issns, read_text, split_name, year_of
+from rea.sources.readers.common import fail, issns, split_name, text_lines, year_of
 
 REQUIRED = ("Title", "Year")
 
@@ -49,8 +48,7 @@ def _pages(row: dict[str, str]) -> str:
 
 
 def read(path: Path, provenance: Provenance) -> Iterator[Record]:
-    text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(line + "\n" for _, line in text_lines(path))
     header = next(reader, [])
     for column in REQUIRED:
         if column not in header:

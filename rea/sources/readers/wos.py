@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,9 +20,8 @@ from rea.sources.readers.common import (
     Tagged,
     fail,
     issns,
-    numbered_lines,
-    read_text,
     split_name,
+    text_lines,
     year_of,
 )
 
@@ -31,11 +29,12 @@ _TAG = re.compile(r"^([A-Z][A-Z0-9]) (.*)$")
 _SPLIT_FIELDS = ("DE", "ID")  # "; "-separated lists
 
 
-def scan(path: Path, text: str) -> list[Tagged]:
-    records: list[Tagged] = []
+def scan(path: Path, lines: Iterable[tuple[int, str]]) -> Iterator[Tagged]:
+    """Each record's tags and lines, one record at a time; raises on a broken structure."""
+    found = 0
     current: Tagged | None = None
     last_tag = ""
-    for number, line in numbered_lines(text):
+    for number, line in lines:
         if not line.strip():
             continue
         if line.startswith(("FN ", "VR ")) and current is None:
@@ -45,7 +44,8 @@ def scan(path: Path, text: str) -> list[Tagged]:
         if line.strip() == "ER":
             if current is None:
                 raise fail(path, number, "ER", "ER without a record (no PT before it)")
-            records.append(current)
+            found += 1
+            yield current
             current = None
             continue
         if line.startswith("   "):
@@ -67,9 +67,8 @@ def scan(path: Path, text: str) -> list[Tagged]:
         current.add(last_tag, match.group(2), number)
     if current is not None:
         raise fail(path, current.start, "ER", "the last record has no ER line (file cut short?)")
-    if not records:
+    if not found:
         raise fail(path, None, None, "no Web of Science records in the file")
-    return records
 
 
 def _joined(values: list[str]) -> str:
@@ -130,17 +129,17 @@ def to_record(
 
 
 def read(path: Path, provenance: Provenance) -> Iterator[Record]:
-    """Plain-text export."""
-    text = read_text(path)
-    for position, tags in enumerate(scan(path, text), start=1):
+    """Plain-text export, read as a stream."""
+    for position, tags in enumerate(scan(path, text_lines(path)), start=1):
         lines = {t: n[0] for t, n in tags.lines.items()}
         yield to_record(tags.values, lines, tags.start, path, position, provenance)
 
 
 def read_tab(path: Path, provenance: Provenance) -> Iterator[Record]:
     """Tab-delimited export: a header of field tags (``PT AU … UT``), one record per line."""
-    text = read_text(path)
-    reader = csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+    reader = csv.reader(
+        (line + "\n" for _, line in text_lines(path)), delimiter="\t", quoting=csv.QUOTE_NONE
+    )
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
