@@ -23,14 +23,33 @@ SECRET_NAMES = frozenset(
         "ncbi_api_key",
         "scopus_api_key",
         "scopus_insttoken",
+        "openalex_api_key",
+        # contact addresses (NCBI's email, Crossref's and OpenAlex's mailto, Unpaywall's email)
+        # are personal data: kept out of snapshots, logs and reports like keys
+        "email",
+        "mailto",
     }
 )
 
-#: Environment variables that hold secrets.
-SECRET_ENV = ("NCBI_API_KEY", "SCOPUS_API_KEY", "SCOPUS_INSTTOKEN")
+#: Environment variables that hold secrets (and the contact addresses, redacted likewise).
+SECRET_ENV = (
+    "NCBI_API_KEY",
+    "SCOPUS_API_KEY",
+    "SCOPUS_INSTTOKEN",
+    "OPENALEX_API_KEY",
+    "OPENCITATIONS_ACCESS_TOKEN",
+    "NCBI_EMAIL",
+    "REA_EMAIL",
+)
 
 DEFAULT_PUBMED_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
 DEFAULT_SCOPUS_URL = "https://api.elsevier.com/content/search/scopus"
+# citation searching and full-text retrieval (docs/citations.md)
+DEFAULT_OPENCITATIONS_URL = "https://api.opencitations.net/index/v2"
+DEFAULT_CROSSREF_URL = "https://api.crossref.org"
+DEFAULT_OPENALEX_URL = "https://api.openalex.org"
+DEFAULT_UNPAYWALL_URL = "https://api.unpaywall.org/v2"
+DEFAULT_EUROPEPMC_URL = "https://www.ebi.ac.uk/europepmc/webservices/rest"
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,16 @@ class Settings:
     ncbi_tool: str = "rea"
     scopus_api_key: str | None = None
     scopus_insttoken: str | None = None
+    opencitations_url: str = DEFAULT_OPENCITATIONS_URL
+    crossref_url: str = DEFAULT_CROSSREF_URL
+    openalex_url: str = DEFAULT_OPENALEX_URL
+    unpaywall_url: str = DEFAULT_UNPAYWALL_URL
+    europepmc_url: str = DEFAULT_EUROPEPMC_URL
+    #: the contact address sent to Crossref and OpenAlex (mailto) and Unpaywall (email):
+    #: REA_EMAIL, else NCBI_EMAIL
+    contact_email: str | None = None
+    openalex_api_key: str | None = None
+    opencitations_token: str | None = None
     #: per-user state shared by rea processes (the request-rate slots); None: no sharing
     state_dir: Path | None = None
 
@@ -55,6 +84,9 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
+        def url(name: str, default: str) -> str:
+            return (get(name) or default).rstrip("/")
+
         return cls(
             pubmed_url=(get("REA_PUBMED_URL") or DEFAULT_PUBMED_URL).rstrip("/"),
             scopus_url=(get("REA_SCOPUS_URL") or DEFAULT_SCOPUS_URL).rstrip("/"),
@@ -63,11 +95,29 @@ class Settings:
             ncbi_tool=get("NCBI_TOOL") or "rea",
             scopus_api_key=get("SCOPUS_API_KEY"),
             scopus_insttoken=get("SCOPUS_INSTTOKEN"),
+            opencitations_url=url("REA_OPENCITATIONS_URL", DEFAULT_OPENCITATIONS_URL),
+            crossref_url=url("REA_CROSSREF_URL", DEFAULT_CROSSREF_URL),
+            openalex_url=url("REA_OPENALEX_URL", DEFAULT_OPENALEX_URL),
+            unpaywall_url=url("REA_UNPAYWALL_URL", DEFAULT_UNPAYWALL_URL),
+            europepmc_url=url("REA_EUROPEPMC_URL", DEFAULT_EUROPEPMC_URL),
+            contact_email=get("REA_EMAIL") or get("NCBI_EMAIL"),
+            openalex_api_key=get("OPENALEX_API_KEY"),
+            opencitations_token=get("OPENCITATIONS_ACCESS_TOKEN"),
             state_dir=default_state_dir(env),
         )
 
     def secrets(self) -> list[str]:
-        return [s for s in (self.ncbi_api_key, self.scopus_api_key, self.scopus_insttoken) if s]
+        """Every secret and contact address set, for redaction."""
+        values = (
+            self.ncbi_api_key,
+            self.scopus_api_key,
+            self.scopus_insttoken,
+            self.openalex_api_key,
+            self.opencitations_token,
+            self.ncbi_email,
+            self.contact_email,
+        )
+        return [s for s in values if s]
 
 
 #: Seconds a command waits for another to release the review's store before it gives up.
@@ -165,7 +215,9 @@ def redact(text: str, secrets: list[str] | None = None) -> str:
     for value in sorted(set(values), key=len, reverse=True):
         if len(value) >= 4:
             text = text.replace(value, REDACTED)
-    return re.sub(r"(?i)(api_key|apikey|insttoken)=[^&\s\"']+", rf"\1={REDACTED}", text)
+    return re.sub(
+        r"(?i)(api_key|apikey|insttoken|mailto|email)=[^&\s\"']+", rf"\1={REDACTED}", text
+    )
 
 
 @dataclass(frozen=True)

@@ -55,9 +55,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from rea.cli import dedup, prisma, query, screening, serve, simulate, sources
+    from rea.cli import citations, dedup, prisma, query, screening, serve, simulate, sources
 
-    for module in (query, sources, dedup, screening, serve, prisma, simulate):
+    for module in (query, sources, citations, dedup, screening, serve, prisma, simulate):
         module.register(main)
 
 

@@ -373,12 +373,13 @@ Example:
 )
 @click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1 (0: any).")
 def replay(recordings: Path, port: int) -> None:
-    """Answer E-utilities and Scopus requests on 127.0.0.1 from recorded responses."""
+    """Answer E-utilities, Scopus and the citation and full-text services' requests on
+    127.0.0.1 from recorded responses; prints the environment that points rea at it."""
     from rea.sources.replay import ReplayServer
 
     server = ReplayServer(recordings, port=port)
-    click.echo(f"REA_PUBMED_URL={server.pubmed_url}")
-    click.echo(f"REA_SCOPUS_URL={server.scopus_url}", nl=True)
+    for name, value in server.env().items():
+        click.echo(f"{name}={value}")
     click.echo("replaying; Ctrl-C stops", err=True)
     try:
         server.serve_forever()

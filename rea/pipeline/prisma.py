@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -191,6 +191,9 @@ def build_report(
                 unused_missing=unused[0].missing_count if unused else 0,
             )
         )
+    from rea.pipeline.citations import citation_rounds
+
+    rounds = [asdict(s) for s in citation_rounds(paths)]
     context = ReportContext(
         review_id=info.review_id,
         title=info.title,
@@ -214,6 +217,7 @@ def build_report(
         kappa_definition=KAPPA_DEFINITION,
         searches=[s.as_dict() for s in counts.searches],
         stopping=stopping,
+        citation_rounds=rounds,
     )
     return write_report_files(context, out_dir or paths.report, images_too=images_too)
 

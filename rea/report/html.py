@@ -105,6 +105,8 @@ class ReportContext:
     kappa_definition: str = ""
     searches: Sequence[Mapping[str, Any]] = ()  # every search of every run, with its state
     stopping: Sequence[str] = ()  # what stopping decisions did, in sentences
+    # rea.pipeline.citations.StageRounds as dicts: each stage's citation-searching rounds
+    citation_rounds: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True)

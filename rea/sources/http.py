@@ -83,6 +83,11 @@ class HttpResponse:
 
 Check = Callable[[HttpResponse], None]
 
+#: A request parameter: one value, or several, sent as the parameter repeated (``id=1&id=2``:
+#: E-utilities' elink then links each id on its own).
+ParamValue = str | tuple[str, ...]
+Params = Mapping[str, ParamValue]
+
 
 def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
@@ -142,6 +147,7 @@ class Http:
     state_dir: Path | None = None  # where the rate is shared with other processes
     clock: Clock = time.monotonic
     limiter: RateLimiter | None = None  # default: the service's, shared (limiter_for)
+    max_body: int | None = None  # bytes; a longer answer is refused (downloads of full texts)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -164,7 +170,7 @@ class Http:
         self,
         method: str,
         path: str,
-        params: Mapping[str, str],
+        params: Params,
         *,
         check: Check | None = None,
     ) -> HttpResponse:
@@ -235,7 +241,7 @@ class Http:
             hint=hint,
         ) from last
 
-    def _send(self, method: str, url: str, params: Mapping[str, str]) -> HttpResponse:
+    def _send(self, method: str, url: str, params: Params) -> HttpResponse:
         shown = redact_url(url)
         started = self.clock()
         try:
@@ -276,6 +282,7 @@ class Http:
     def _read_body(self, raw: requests.Response, started: float, shown: str) -> bytes:
         """The whole body, read piece by piece so that the deadline is checked as it comes."""
         chunks: list[bytes] = []
+        size = 0
         stream = raw.raw
         while True:
             if self.clock() - started > self.deadline:
@@ -293,8 +300,16 @@ class Http:
             if not chunk:
                 return b"".join(chunks)
             chunks.append(chunk)
+            size += len(chunk)
+            if self.max_body is not None and size > self.max_body:
+                raise SourceError(
+                    f"{self.api}: the answer is larger than {self.max_body:,} bytes; not read "
+                    "further",
+                    where=shown,
+                    hint="a file this large is not a report's full text; fetch it by hand",
+                )
 
-    def _check_length(self, response: HttpResponse, params: Mapping[str, str]) -> None:
+    def _check_length(self, response: HttpResponse, params: Params) -> None:
         if response.status in (413, 414):
             longest = max((len(str(v)) for v in params.values()), default=0)
             raise QueryTooLong(

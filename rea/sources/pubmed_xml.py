@@ -728,3 +728,44 @@ def read_efetch(data: bytes, provenance: Provenance, *, where: str) -> EfetchAns
     except ImportFormatError as exc:
         raise NotData(f"efetch answer does not parse: {exc.what}") from None
     return EfetchAnswer(records, deleted, dropped)
+
+
+def parse_xml(data: bytes) -> tuple[Element | None, str]:
+    """Any XML document (a full text's JATS XML), parsed safely: no DTD, no network, no entity
+    expansion; None and why when it does not parse."""
+    return _root(data)
+
+
+@dataclass(frozen=True)
+class ElinkAnswer:
+    """One elink answer asked with the ids repeated (``id=1&id=2``): per PMID asked, the PMIDs
+    it links to under the link name asked; a PMID the answer has no link set for is absent."""
+
+    links: dict[str, tuple[str, ...]]
+
+
+def read_elink(data: bytes, linkname: str) -> ElinkAnswer:
+    """An elink XML answer (``eLinkResult``, one ``LinkSet`` per id asked), checked to be one;
+    :class:`NotData` otherwise. Links under another link name are not read."""
+    stripped = _xml_body(data, "elink")
+    root, why = _root(stripped)
+    if root is None:
+        raise _not_data(f"elink answer is not well-formed XML: {why}", stripped)
+    if root.tag != "eLinkResult":
+        raise _not_data(f"elink answer has root <{root.tag}>, not <eLinkResult>", stripped)
+    link_sets = root.findall("LinkSet")
+    error = root.find("ERROR")
+    if error is not None and not link_sets:
+        raise NotData(f"E-utilities answered an error instead of data: {_text(error)}")
+    links: dict[str, tuple[str, ...]] = {}
+    for link_set in link_sets:
+        asked = [_text(i) for i in link_set.iterfind("IdList/Id")]
+        if len(asked) != 1 or not asked[0].isdigit() or asked[0] == "0":
+            continue  # an id NCBI does not know comes back as 0, or as a set without links
+        found: list[str] = []
+        for db in link_set.iterfind("LinkSetDb"):
+            if _text(db.find("LinkName")) != linkname:
+                continue
+            found.extend(t for t in (_text(i) for i in db.iterfind("Link/Id")) if t.isdigit())
+        links[asked[0]] = tuple(dict.fromkeys(found))
+    return ElinkAnswer(links)

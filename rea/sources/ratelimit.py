@@ -65,6 +65,27 @@ LIMITS: dict[str, ServiceLimit] = {
     "ncbi": ServiceLimit("ncbi", 3.0, 10.0),
     # https://dev.elsevier.com/api_key_settings.html (Scopus Search: 9 requests/s per key)
     "scopus": ServiceLimit("scopus", 9.0),
+    # Citation searching and full-text retrieval (rea.sources.citations, rea.sources.fulltext):
+    # OpenCitations publishes no limit (https://api.opencitations.net/index/v2, "no account and
+    # no credentials"); rea keeps to a modest 3/s.
+    "opencitations": ServiceLimit("opencitations", 3.0),
+    # Crossref's REST API since 1 December 2025: list queries (rea's batched
+    # /works?filter=doi:…) 1/s in the public pool, 3/s in the polite pool (a mailto); see
+    # https://www.crossref.org/documentation/retrieve-metadata/rest-api/access-and-authentication/
+    # "keyed" here means: a contact address is sent.
+    "crossref": ServiceLimit("crossref", 1.0, 3.0),
+    # OpenAlex: at most 100 requests/s for anyone, list calls cost credits (an API key is
+    # required since 13 February 2026; https://developers.openalex.org/api-reference/authentication);
+    # rea keeps to 10/s.
+    "openalex": ServiceLimit("openalex", 10.0),
+    # Unpaywall: 100,000 calls a day with an email (https://unpaywall.org/products/api), no
+    # per-second figure; rea keeps to 5/s.
+    "unpaywall": ServiceLimit("unpaywall", 5.0),
+    # Europe PMC's RESTful API publishes no per-second limit; rea keeps to 5/s.
+    "europepmc": ServiceLimit("europepmc", 5.0),
+    # Downloads of open-access copies from publishers' and repositories' sites: polite, 2/s in
+    # all (one shared slot whatever the host).
+    "download": ServiceLimit("download", 2.0),
 }
 
 

@@ -36,6 +36,7 @@ from xml.sax.saxutils import escape
 from rea.config import SECRET_NAMES, redact_params
 from rea.errors import ConfigError, Location
 from rea.sources.pubmed_xml import split_articles
+from rea.sources.replay_scholarly import REPEATED, SERVICES, ScholarlyGraph
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,7 @@ class Recordings:
         self.scopus_searches: dict[str, dict[str, Any]] = {}
         self.exchanges: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
+        self.scholarly: dict[str, Any] = {}  # scholarly/works.json (citations, full texts)
         if root is not None:
             self._load(root)
 
@@ -247,6 +249,9 @@ class Recordings:
             exchange = self._json(path)
             exchange["_body"] = (path.parent / exchange["body_file"]).read_bytes()
             self.exchanges.append(exchange)
+        scholarly = root / "scholarly" / "works.json"
+        if scholarly.is_file():
+            self.scholarly = self._json(scholarly)
         faults = root / "faults.json"
         if faults.is_file():
             for item in self._json(faults):
@@ -357,6 +362,13 @@ class ReplayServer:
         self._thread: threading.Thread | None = None
         self._epoch = secrets.token_hex(4)  # cursors of another server instance are stale
         self._last_page: dict[str, list[dict[str, Any]]] = {}
+        self.graph = ScholarlyGraph(
+            self.recordings.scholarly,
+            cursor_token=self._cursor_token,
+            cursor_offset=self._cursor_offset,
+        )
+        for pmid, element in self.graph.pubmed_articles().items():
+            self.recordings.articles.setdefault(pmid, element)
         handler = _make_handler(self)
         self.httpd = ThreadingHTTPServer((HOST, port), handler)
         self.httpd.daemon_threads = True
@@ -379,7 +391,16 @@ class ReplayServer:
         return f"{self.url}/scopus"
 
     def env(self) -> dict[str, str]:
-        return {"REA_PUBMED_URL": self.pubmed_url, "REA_SCOPUS_URL": self.scopus_url}
+        """The environment that points rea at this server, for every service it answers."""
+        return {
+            "REA_PUBMED_URL": self.pubmed_url,
+            "REA_SCOPUS_URL": self.scopus_url,
+            "REA_OPENCITATIONS_URL": f"{self.url}/opencitations",
+            "REA_CROSSREF_URL": f"{self.url}/crossref",
+            "REA_OPENALEX_URL": f"{self.url}/openalex",
+            "REA_UNPAYWALL_URL": f"{self.url}/unpaywall",
+            "REA_EUROPEPMC_URL": f"{self.url}/europepmc",
+        }
 
     def add_fault(
         self,
@@ -478,6 +499,10 @@ class ReplayServer:
             return self._efetch(params, fault)
         if service == "scopus" and path == "":
             return self._scopus(params, fault)
+        if service in SERVICES or (service == "pubmed" and path == "elink.fcgi"):
+            reply = self.graph.answer(self.url, service, path, params, fault.kind if fault else "")
+            if reply is not None:
+                return Answer(reply.status, reply.body, reply.content_type, reply.headers)
         return self.unrecorded(method, service, path, params, "no such endpoint")
 
     def unrecorded(
@@ -887,11 +912,15 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
         def _handle(self, method: str) -> None:
             arrived = time.monotonic()
             parts = urlsplit(self.path)
-            params = dict(parse_qsl(parts.query, keep_blank_values=True))
+            pairs = parse_qsl(parts.query, keep_blank_values=True)
             if method == "POST":
                 length = int(self.headers.get("Content-Length") or 0)
                 form = self.rfile.read(length).decode("utf-8")
-                params.update(parse_qsl(form, keep_blank_values=True))
+                pairs += parse_qsl(form, keep_blank_values=True)
+            # a parameter sent several times (elink's id=1&id=2) keeps all its values
+            params: dict[str, str] = {}
+            for key, value in pairs:
+                params[key] = f"{params[key]}{REPEATED}{value}" if key in params else value
             segments = parts.path.strip("/").split("/", 1)
             service = segments[0]
             path = segments[1] if len(segments) > 1 else ""

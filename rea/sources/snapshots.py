@@ -30,12 +30,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from rea import __version__
 from rea.config import SECRET_NAMES, redact_params
 from rea.errors import NotData, NotFound, SnapshotError, SourceError
-from rea.sources.http import Check, Http, HttpResponse
+from rea.sources.http import Check, Http, HttpResponse, Params
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,10 +59,14 @@ def sha256_bytes(data: bytes) -> str:
 _NOT_KEYED = SECRET_NAMES | {"tool", "email"}
 
 
-def request_key(method: str, path: str, params: Mapping[str, str]) -> str:
+def request_key(method: str, path: str, params: Params) -> str:
     """A name for a request: a hash of method, path and every parameter that shapes the answer
     (all but secrets and NCBI's ``tool``/``email``)."""
-    kept = {k: str(v) for k, v in params.items() if k.lower() not in _NOT_KEYED}
+    kept = {
+        k: v if isinstance(v, str) else list(v)
+        for k, v in params.items()
+        if k.lower() not in _NOT_KEYED
+    }
     canonical = json.dumps(
         {"method": method.upper(), "path": path, "params": kept}, sort_keys=True
     ).encode("utf-8")
@@ -192,7 +196,7 @@ class SourceSnapshot:
         http: Http,
         method: str,
         path: str,
-        params: Mapping[str, str],
+        params: Params,
         *,
         read: Reader[T],
         check: Check | None = None,
@@ -258,7 +262,7 @@ class SourceSnapshot:
         key: str,
         method: str,
         path: str,
-        params: Mapping[str, str],
+        params: Params,
         response: HttpResponse,
         requested_at: str,
     ) -> None:
@@ -301,12 +305,22 @@ class SourceSnapshot:
 
 
 class RunDir:
-    """One run of the searches on disk."""
+    """One run of the searches on disk (``runs/<run-id>/``). A kind of run kept elsewhere (the
+    citation searches, in ``citations/cit-<run-id>/``) is a subclass naming its folder and the
+    prefix of its ids."""
+
+    FOLDER = "runs"
+    ID_PREFIX = ""
 
     def __init__(self, review_root: Path, run_id: str) -> None:
         self.review_root = review_root
         self.run_id = run_id
-        self.path = review_root / "runs" / run_id
+        self.path = review_root / self.FOLDER / run_id
+
+    @classmethod
+    def is_run_id(cls, run_id: str) -> bool:
+        prefix = cls.ID_PREFIX
+        return run_id.startswith(prefix) and bool(_RUN_ID.match(run_id[len(prefix) :]))
 
     @property
     def manifest_path(self) -> Path:
@@ -342,14 +356,14 @@ class RunDir:
     def create(
         cls,
         review_root: Path,
-        plan: list[dict[str, str]],
+        plan: list[dict[str, Any]],
         *,
         now: Callable[[], datetime] | None = None,
-    ) -> RunDir:
+    ) -> Self:
         """A new run folder with a fresh id (``2026-11-24T101500Z``, suffixed if taken)."""
         moment = (now or (lambda: datetime.now(UTC)))()
-        base = moment.strftime("%Y-%m-%dT%H%M%SZ")
-        runs = review_root / "runs"
+        base = cls.ID_PREFIX + moment.strftime("%Y-%m-%dT%H%M%SZ")
+        runs = review_root / cls.FOLDER
         runs.mkdir(parents=True, exist_ok=True)
         for n in range(1, 1000):
             run_id = base if n == 1 else f"{base}-{n}"
@@ -371,12 +385,15 @@ class RunDir:
         raise SnapshotError("cannot find a free run id", where=str(runs))
 
     @classmethod
-    def open(cls, review_root: Path, run_id: str) -> RunDir:
-        if not _RUN_ID.match(run_id) or not (review_root / "runs" / run_id / RUN_INFO).is_file():
+    def open(cls, review_root: Path, run_id: str) -> Self:
+        folder = review_root / cls.FOLDER
+        if not cls.is_run_id(run_id) or not (folder / run_id / RUN_INFO).is_file():
             raise NotFound(
                 f"no run {run_id!r}",
-                where=str(review_root / "runs"),
-                hint="`rea runs` lists the runs of this review",
+                where=str(folder),
+                hint="`rea runs` lists the runs of this review"
+                if cls.FOLDER == "runs"
+                else "`rea citations rounds` lists the citation runs of this review",
             )
         return cls(review_root, run_id)
 
