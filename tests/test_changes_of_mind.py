@@ -262,3 +262,19 @@ def test_stats_count_reports_not_retrieved_apart_from_pending(tmp_path: Path) ->
     code, out, _ = rea(paths, "screen", "stats")
     assert code == 0
     assert "full text: 2 works · included 0 · excluded 0 · pending 1 · not retrieved 1" in out
+
+
+def test_a_decisions_file_cannot_take_a_work_out_of_full_text_either(tmp_path: Path) -> None:
+    paths = make_review(tmp_path, 2, share=1.0)
+    through_full_text(paths, 1)
+    before = rows(paths, "decisions")
+    sheet = tmp_path / "ms.csv"
+    sheet.write_text(
+        "work_id,phase,reviewer,decision\n2,title_abstract,MS,include\n"
+        "1,title_abstract,MS,exclude\n",
+        encoding="utf-8",
+    )
+    code, _, err = rea(paths, "screen", "import", str(sheet))
+    assert code == 1
+    assert err.startswith(f"Error: {sheet}:3: MS's exclude would take work 1 out of full text")
+    assert rows(paths, "decisions") == before  # the whole file refused

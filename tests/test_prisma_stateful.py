@@ -3,8 +3,8 @@
 A hypothesis state machine drives a small review (two stages, two API sources, two export
 sources, one of them another method; two screeners and an adjudicator) through random
 sequences of search reruns, imports, dedup, decisions by several reviewers, undo, resolve and
-override, full-text retrieval, study types and study links. The test keeps its own history of
-what was accepted and, after every step, checks:
+override, full-text retrieval and its withdrawal, study types and study links. The test keeps
+its own history of what was accepted and, after every step, checks:
 
 - every PRISMA box of every stage and of the total equals a count this test makes itself from
   that history (with its own plain reading of the final-decision rule);
@@ -47,6 +47,7 @@ from rea.screening.service import (
     record_study_type,
     resolve,
     undo_decision,
+    withdraw_retrieval,
 )
 from rea.screening_vocab import Decision, Phase, Retrieval, StudyType, cohen_kappa
 from rea.store import open_store
@@ -412,6 +413,16 @@ class ReviewMachine(RuleBasedStateMachine):
         )
         if ok:
             self.retrieval[work] = status.value
+
+    @rule(index=st.integers(0, 20))
+    def withdraw_retrieval(self, index: int) -> None:
+        work = self.pick(index)
+        if work is None:
+            return
+        ok = work in self.retrieval and not self.later(work)
+        self.expect(ok, lambda: withdraw_retrieval(self.store, self.config, work, by="AH"))
+        if ok:
+            del self.retrieval[work]
 
     @rule(index=st.integers(0, 20), study_type=st.sampled_from(StudyType))
     def set_type(self, index: int, study_type: StudyType) -> None:

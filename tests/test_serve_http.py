@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from rea.config import ReviewPaths
+from rea.pipeline import ranking as ranking_pipeline
 from rea.pipeline import screening as screening_pipeline
 from rea.pipeline import serve as pipeline
 from rea.screening import Phase
@@ -191,8 +192,10 @@ def test_bad_requests_get_a_clear_message_and_change_nothing(
          "not in your queue at full text"),
         (ah, "post", "/conflicts/title_abstract/1", {"decision": "include"}, 403,
          "not an adjudicator"),
+        (js, "post", "/conflicts/title_abstract/3", {"decision": "include"}, 409,
+         "has no conflict at title/abstract: its reviewers agree on include"),
         (js, "post", "/conflicts/title_abstract/1", {"decision": "include"}, 409,
-         "no open conflict"),
+         "has no screening decisions"),
         (js, "post", "/conflicts/title_abstract/999", {"decision": "include"}, 404, "no work 999"),
         (js, "post", "/conflicts/title_abstract/1", {"decision": "maybe"}, 400, "decision must"),
         (ah, "get", "/conflicts/title_abstract", None, 403, "not an adjudicator"),
@@ -201,7 +204,21 @@ def test_bad_requests_get_a_clear_message_and_change_nothing(
         (ah, "get", "/fulltext/999", None, 404, "no work 999"),
         (ah, "get", "/decisions?phase=nowhere", None, 404, "unknown phase"),
         (ah, "get", "/decisions?decision=perhaps", None, 409, "unknown decision"),
+        (ah, "get", "/screen/nowhere", None, 404, "unknown phase"),
+        (js, "get", "/screen/title_abstract", None, 403, "does not screen at title/abstract"),
+        (ah, "get", "/api/screen/nowhere", None, 404, "unknown phase"),
+        (js, "get", "/api/screen/full_text", None, 403, "does not screen at full text"),
+        (ah, "post", "/api/screen/full_text/undo", {}, 409, "nothing to undo"),
+        (ah, "get", "/login/made-up-token", None, 403, "this link is not valid"),
+        (ah, "post", "/logout", {"csrf": "0" * 64}, 403, "no valid CSRF token"),
     ]  # fmt: skip
+    # every route that takes input is among the cases (the others: home, progress, static …)
+    routes = server.app.url_map.bind("127.0.0.1")
+    covered = {routes.match(path.split("?")[0], method.upper())[0] for _, method, path, *_ in cases}
+    takes_input = {r.endpoint for r in server.app.url_map.iter_rules() if r.arguments}
+    takes_input |= {r.endpoint for r in server.app.url_map.iter_rules() if "POST" in r.methods}
+    takes_input |= {"decisions"}  # its query string
+    assert takes_input - {"static"} <= covered
     ah.get("/api/screen/title_abstract?fresh=1")  # work 1 on AH's screen
     before = audit(paths)
     for who, method, path, body, status, message in cases:
@@ -501,11 +518,18 @@ def test_progress_shows_counts_agreement_stopping_and_a_recall_curve(
     assert "<td>MS</td><td>6</td><td>3</td><td>3</td>\n      <td>·</td><td>·</td><td>·</td>" in page
     assert "kappa AH–MS: 0.40 (agreement 67% on 3 works both decided)" in page
     assert "Stopping: about" in page
+    assert re.search(r"<li>statistical: (CONTINUE|TOO EARLY) \(", page)
+    assert "stopped by" not in page
     points = re.search(r'<polyline class="curve" points="([^"]+)"', page)
     assert points is not None
     # works 1 (included), 2 (excluded), 3 (conflict: AH's own exclude), 4 (AH's own maybe)
     assert len(points.group(1).split()) == 5 + 1  # the start, four works, the last again
     assert "works screened (4)" in page
+    ranking_pipeline.record_stop(paths, phase=TA, by="JS", rule="judgement", note="enough")
+    page = client(server, "MS").get("/progress").text
+    assert "Screening of this phase was stopped by JS (judgement)" in page
+    # MS's curve: works 1, 2 and 3 (MS's own include); work 4 has only AH's maybe
+    assert "works screened (3)" in page
 
 
 def test_the_browser_queue_follows_the_reviews_ranking_order(tmp_path: Path) -> None:
@@ -524,3 +548,71 @@ def test_the_browser_queue_follows_the_reviews_ranking_order(tmp_path: Path) -> 
         rows = conn.execute("SELECT work_id, queue_order, via FROM decisions").fetchall()
     assert {(order, via) for _, order, via in rows} == {("random", "web")}
     assert [w for w, _, _ in rows] != sorted(w for w, _, _ in rows)  # not in id order
+
+
+def test_a_change_that_takes_a_work_out_of_full_text_is_refused_unless_asked_to_withdraw(
+    site: tuple[ReviewPaths, Server],
+) -> None:
+    paths, server = site
+    for who in ("AH", "MS"):
+        screening_pipeline.decide(paths, 1, "include", phase=TA, reviewer=who)
+    screening_pipeline.decide(paths, 1, "exclude", phase=FT, reviewer="MS",
+                              reason="no-full-text", note="MS-at-full-text")  # fmt: skip
+    ah = client(server, "AH")
+    before = audit(paths)
+    refused = ah.post("/decisions/title_abstract/1", data={"decision": "exclude"})
+    assert refused.status_code == 409
+    assert "would take work 1 out of full text, where it already has decisions" in refused.text
+    for secret in ("MS", "no-full-text", "MS-at-full-text"):  # blind: not whose, nor which
+        assert secret not in refused.text.split("</header>")[1]
+    assert audit(paths) == before
+    # the same through the screen's undo: a question first, nothing undone
+    ah.get("/api/screen/title_abstract?fresh=1")
+    asked = ah.post("/api/screen/title_abstract/undo", json={}).json()
+    assert asked["question"]["kind"] == "earlier" and asked["question"]["work_id"] == 1
+    asked = ah.post(
+        "/api/screen/title_abstract/undo", json={"work_id": 1, "confirmed": True}
+    ).json()
+    assert asked["question"]["kind"] == "later"
+    assert "MS" not in asked["question"]["text"] and "no-full-text" not in asked["question"]["text"]
+    assert audit(paths) == before
+    done = ah.post(
+        "/decisions/title_abstract/1", data={"decision": "exclude", "withdraw_later": "1"}
+    )
+    assert done.status_code == 303
+    with sqlite3.connect(paths.store) as conn:
+        rows = conn.execute(
+            "SELECT reviewer, phase, decision, via FROM decisions WHERE decision_id > ?"
+            " ORDER BY decision_id",
+            (before["decisions"],),
+        ).fetchall()
+    assert rows == [
+        ("AH", "title_abstract", "exclude", "web"),
+        ("MS", "full_text", "undo", "cascade"),
+    ]
+
+
+def test_undo_asks_before_withdrawing_a_decision_from_an_earlier_session(
+    site: tuple[ReviewPaths, Server],
+) -> None:
+    paths, server = site
+    screening_pipeline.decide(paths, 2, "exclude", phase=TA, reviewer="AH")
+    ah = client(server, "AH")
+    assert ah.get("/api/screen/title_abstract?fresh=1").json()["work"]["work_id"] == 1
+    before = audit(paths)
+    asked = ah.post("/api/screen/title_abstract/undo", json={}).json()
+    assert asked["question"] == {
+        "kind": "earlier",
+        "work_id": 2,
+        "text": "Undo your decision from an earlier session? Work 2: Study 00002 of general "
+        "practice federations in England (your decision: exclude)",
+    }
+    assert audit(paths) == before
+    moved = ah.post("/api/screen/title_abstract/undo", json={"work_id": 5, "confirmed": True})
+    assert moved.status_code == 409 and "your last decision is now on work 2" in moved.text
+    done = ah.post("/api/screen/title_abstract/undo", json={"work_id": 2, "confirmed": True})
+    assert done.json()["question"] is None and done.json()["work"]["work_id"] == 2
+    # a decision made in this session is undone at once
+    ah.post("/api/screen/title_abstract/decide", json={"work_id": 2, "decision": "include"})
+    again = ah.post("/api/screen/title_abstract/undo", json={}).json()
+    assert again["question"] is None and again["work"]["work_id"] == 2

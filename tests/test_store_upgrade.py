@@ -13,7 +13,14 @@ import pytest
 
 from rea.errors import StoreError
 from rea.store import SCHEMA_VERSION, open_store
-from rea.store.schema import earlier_origin, migrations, promised, read_schema, same_shape
+from rea.store.schema import (
+    Schema,
+    earlier_origin,
+    migrations,
+    promised,
+    read_schema,
+    same_shape,
+)
 from tests.helpers import FIXTURES, REPO, invoke
 
 STORES = FIXTURES / "stores"
@@ -162,30 +169,28 @@ def test_every_command_works_on_an_earlier_store(tmp_path: Path, fixture: Path) 
     assert (Path(review) / "report" / "report.html").is_file()
 
 
+def schema_of(store: Path) -> tuple[int, Schema]:
+    """A fixture's version and schema, read without rea opening (or repairing) it."""
+    conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0]), read_schema(conn)
+    finally:
+        conn.close()
+
+
 def test_todays_migrations_still_make_the_latest_earlier_store() -> None:
     """A migration that has landed is never edited: the store the rea of the latest fixture
     made is exactly what today's migrations promise for its version (no repair needed)."""
     latest = max(FIXTURE_STORES, key=lambda p: (int(p.stem[1 : p.stem.index("-")]), p.name))
-    conn = sqlite3.connect(f"file:{latest}?mode=ro", uri=True)
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        actual = read_schema(conn)
-    finally:
-        conn.close()
+    version, actual = schema_of(latest)
     assert same_shape(actual, promised(version))
     assert earlier_origin(actual, version) is None
 
 
 def test_every_earlier_store_is_known_as_such() -> None:
-    """Each fixture either matches what its version promises or what earlier texts made; the
-    ones made before the edits are recognised by name of the earlier texts."""
+    """Each fixture either matches what its version promises or what earlier texts made."""
     for fixture in FIXTURE_STORES:
-        conn = sqlite3.connect(f"file:{fixture}?mode=ro", uri=True)
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            actual = read_schema(conn)
-        finally:
-            conn.close()
+        version, actual = schema_of(fixture)
         assert same_shape(actual, promised(version)) or earlier_origin(actual, version)
 
 

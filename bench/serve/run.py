@@ -98,18 +98,16 @@ def build(folder: Path) -> ReviewPaths:
     source = texts()
     started = time.perf_counter()
     with open_store(paths.store) as store:
-        with store.transaction() as conn:
+        with store.transaction() as conn:  # one finished search run, current for both sources
             conn.execute(
                 "INSERT INTO runs (run_id, started_at, finished_at, rea_version, path)"
                 " VALUES ('bench', '2026-01-01', '2026-01-01', 'bench', 'runs/bench')"
             )
-            for db in ("pubmed", "scopus"):  # a finished search: its records are current
-                conn.execute(
-                    "INSERT INTO run_searches (run_id, stage, source, query, fetched_count,"
-                    " manifest, finished_at) VALUES ('bench', '2013-2018-all', :s, '', 0, '',"
-                    " '2026-01-01')",
-                    {"s": db},
-                )
+            conn.executemany(
+                "INSERT INTO run_searches (run_id, stage, source, query, fetched_count, manifest,"
+                " finished_at) VALUES ('bench', '2013-2018-all', :s, '', 0, '', '2026-01-01')",
+                [{"s": "pubmed"}, {"s": "scopus"}],
+            )
         records = [
             Record(
                 provenance=Provenance(("pubmed", "scopus")[i % 2], "2013-2018-all", "bench"),
@@ -196,6 +194,24 @@ class Reviewer(threading.Thread):
                 self.errors.append(f"work {data['work']['work_id']} shown again after deciding")
 
 
+def time_pages(paths: ReviewPaths, base: str) -> list[tuple[str, float]]:
+    """One load of each other page, as a screener (R1) and as the adjudicator sees it."""
+    out = []
+    for who, name, path in (
+        ("R1", "progress", "/progress"),
+        ("R1", "my decisions", "/decisions"),
+        ("R1", "my decisions searched", "/decisions?q=federation&decision=exclude"),
+        ("ADJ", "conflicts", "/conflicts/title_abstract"),
+    ):
+        http = requests.Session()
+        http.get(invite(paths, who, base_url=base).url, timeout=60)
+        started = time.perf_counter()
+        answer = http.get(base + path, timeout=300)
+        elapsed = time.perf_counter() - started
+        out.append((f"{name} ({who}, HTTP {answer.status_code})", elapsed))
+    return out
+
+
 def start_server(paths: ReviewPaths) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
@@ -229,6 +245,7 @@ def main() -> int:
             for c in clients:
                 c.join(TIME_LIMIT + 120)
             wall = time.perf_counter() - started
+            pages = time_pages(paths, base)
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(60)
@@ -264,6 +281,9 @@ def main() -> int:
             f"throughput: {answered / wall:.1f} decisions/s with {len(REVIEWERS)} reviewers at "
             f"once; errors: {len(errors)}; lost: {lost}; doubled: {doubled}"
         )
+        print("other pages, after the decisions: " + ", ".join(
+            f"{name} {seconds * 1000:.0f} ms" for name, seconds in pages
+        ))  # fmt: skip
         for e in errors[:5]:
             print(f"  error: {e}")
         return 0 if not errors and not lost and not doubled else 1

@@ -22,7 +22,7 @@ from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
 
 from rea.errors import LaterPhaseDecisions, ReaError
-from rea.pipeline.screening import ScreenContext
+from rea.pipeline.screening import REASON_KEYS, ScreenContext
 from rea.screening import Decision, Phase, ScreeningSession, StudyType, WorkView, highlight
 
 STYLE = Style.from_dict(
@@ -40,7 +40,6 @@ STYLE = Style.from_dict(
     }
 )
 
-REASON_KEYS = "1234567890abcdfghjklnoprtvwxyz"
 MAX_AUTHORS = 6
 BAR_WIDTH = 30
 

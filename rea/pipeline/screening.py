@@ -46,6 +46,10 @@ from rea.screening.service import unlink_study as service_unlink_study
 from rea.store import Store, open_store
 from rea.store.screening import study_groups
 
+#: The keys that pick an exclusion reason, in the order of screening.toml's reasons: the same
+#: in the terminal screen and in the browser.
+REASON_KEYS = "1234567890abcdfghjklnoprtvwxyz"
+
 
 @contextmanager
 def opened(paths: ReviewPaths) -> Iterator[tuple[Store, ScreeningConfig]]:

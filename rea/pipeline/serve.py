@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rea.config import ReviewPaths
-from rea.errors import NotFound, ReaError, ScreeningError
+from rea.errors import LaterPhaseDecisions, NotFound, ReaError, ScreeningError
 from rea.pipeline.ranking import RankedSession, load_ranking_settings
 from rea.pipeline.screening import ScreenContext, highlight_terms, open_screen
 from rea.ranking.stopping import StoppingReport, assess
@@ -36,6 +36,7 @@ from rea.screening import (
     Decision,
     DecisionRequest,
     Phase,
+    PhaseState,
     Recorded,
     Retrieval,
     Reviewer,
@@ -44,12 +45,12 @@ from rea.screening import (
     StudyType,
     WorkView,
     load_screening_config,
+    phase_state,
     record_decision,
     resolve,
     stats,
     term_pattern,
 )
-from rea.screening.service import outcome_of
 from rea.screening.session import load_work_view
 from rea.store import Store, open_store
 from rea.store import ranking as rdb
@@ -156,6 +157,16 @@ class FullText:
 
 
 @dataclass(frozen=True)
+class Question:
+    """What the page must ask before an action goes ahead ('earlier': undo a decision from an
+    earlier session; 'later': withdraw the work's full-text decisions with it)."""
+
+    kind: str
+    work_id: int
+    text: str
+
+
+@dataclass(frozen=True)
 class WorkPage:
     """The data of the screening page: the work on screen (None when the queue is done), the
     reviewer's progress, and the message of the last action."""
@@ -168,6 +179,8 @@ class WorkPage:
     full_text: FullText | None = None
     message: str = ""
     last_decided: int | None = None
+    written: bool = False  # the action stored a new row (False: unchanged, or a read)
+    question: Question | None = None  # asked before the action goes ahead
 
 
 def fulltext_link(paths: ReviewPaths, work_id: int, location: str) -> str:
@@ -234,6 +247,7 @@ class PhaseProgress:
     agreement: tuple[Agreement, ...]
     stopping: StoppingReport
     curve: tuple[tuple[int, int], ...]  # (works screened, includes found), from the start
+    stop: rdb.StopRow | None = None  # the recorded decision to stop screening the phase
 
 
 class WebReview:
@@ -308,7 +322,14 @@ class WebReview:
                 slot.context.session.via = "web"
             yield slot.context
 
-    def _page(self, context: ScreenContext, message: str = "") -> WorkPage:
+    def _page(
+        self,
+        context: ScreenContext,
+        message: str = "",
+        result: Recorded | None = None,
+        *,
+        question: Question | None = None,
+    ) -> WorkPage:
         s = context.session
         if isinstance(s, RankedSession):
             s.refresh()
@@ -321,7 +342,11 @@ class WebReview:
                 fulltext_link(self.paths, work.work_id, work.location),
                 work.study_type,
             )
-        return WorkPage(s.phase, s.reviewer, work, s.done, s.total, full, message, s.last_decided)
+        written = result is not None and result.row_id is not None
+        return WorkPage(
+            s.phase, s.reviewer, work, s.done, s.total, full, message, s.last_decided, written,
+            question,
+        )  # fmt: skip
 
     # --- screening ---
 
@@ -345,22 +370,74 @@ class WebReview:
         with self._session(reviewer, phase) as context:
             s = context.session
             self._require_assigned(work_id, phase, reviewer)
-            if s.current is not None and s.current.work_id == work_id:
-                result = s.decide(decision, reason)
-            else:
-                result = record_decision(
-                    context.store,
-                    context.config,
-                    DecisionRequest(work_id, phase, reviewer, decision, reason),
-                    via="web",
-                )
-                s.advance()
-            return self._page(context, result.message)
+            with self._blind_refusals():
+                if s.current is not None and s.current.work_id == work_id:
+                    result = s.decide(decision, reason)
+                else:
+                    result = record_decision(
+                        context.store,
+                        context.config,
+                        DecisionRequest(work_id, phase, reviewer, decision, reason),
+                        via="web",
+                    )
+                    s.advance()
+            return self._page(context, result.message, result)
 
-    def undo(self, reviewer: str, phase: Phase) -> WorkPage:
+    def undo(
+        self,
+        reviewer: str,
+        phase: Phase,
+        *,
+        work_id: int | None = None,
+        confirmed: bool = False,
+        withdraw_later: bool = False,
+    ) -> WorkPage:
+        """Withdraw the reviewer's last decision, as the terminal's ``u`` does: one made in
+        this session at once; one from an earlier session only once confirmed (the answer then
+        carries a question naming the work and the decision); one whose work went on to full
+        text only with ``withdraw_later`` (asked for the same way). ``work_id`` is the work the
+        question named: if the last decision changed meanwhile the undo is refused."""
         with self._session(reviewer, phase) as context:
-            result = context.session.undo()
-            return self._page(context, result.message)
+            s = context.session
+            target, decision, this_session = s.undo_target()
+            if work_id is not None and work_id != target:
+                raise ScreeningError(
+                    f"your last decision is now on work {target}, not work {work_id}",
+                    hint="press u again",
+                )
+            if not this_session and not confirmed:
+                title = sdb.work_titles(context.store, [target]).get(target, {}).get("title", "")
+                question = Question(
+                    "earlier",
+                    target,
+                    f"Undo your decision from an earlier session? Work {target}: {title} "
+                    f"(your decision: {decision})",
+                )
+                return self._page(context, question=question)
+            try:
+                with self._blind_refusals():
+                    result = s.undo(work_id=target, withdraw_later=withdraw_later)
+            except LaterPhaseDecisions as exc:
+                question = Question("later", target, f"{exc.what}. Withdraw those too?")
+                return self._page(context, question=question)
+            return self._page(context, result.message, result)
+
+    @contextmanager
+    def _blind_refusals(self) -> Iterator[None]:
+        """A refusal naming a work's full-text decisions names whose and which they are: in a
+        blind review the reviewer is told only that there are some (kept in the audit trail)."""
+        try:
+            yield
+        except LaterPhaseDecisions as exc:
+            if not self.config.blind:
+                raise
+            work = re.search(r"work (\d+)", exc.what)
+            which = f"work {work.group(1)}" if work else "the work"
+            raise LaterPhaseDecisions(
+                f"this change would take {which} out of full text, where it already has "
+                "decisions (withdrawn with it they stay in the audit trail)",
+                hint="withdraw them with this change, or leave the decision as it is",
+            ) from None
 
     def skip(self, reviewer: str, phase: Phase, work_id: int) -> WorkPage:
         with self._session(reviewer, phase) as context:
@@ -382,14 +459,14 @@ class WebReview:
                     hint="reload the page to see your queue as it is now",
                 )
             result = s.note(text)
-            return self._page(context, result.message)
+            return self._page(context, result.message, result)
 
     def study_type(self, reviewer: str, work_id: int, study_type: StudyType) -> WorkPage:
         phase = Phase.FULL_TEXT
         with self._session(reviewer, phase) as context:
             self._require_assigned(work_id, phase, reviewer)
             result = context.session.set_study_type(study_type, work_id)
-            return self._page(context, result.message)
+            return self._page(context, result.message, result)
 
     def _require_assigned(self, work_id: int, phase: Phase, reviewer: str) -> None:
         conn = self.store().conn
@@ -434,12 +511,18 @@ class WebReview:
         *,
         reason: str = "",
         note: str = "",
+        withdraw_later: bool = False,
     ) -> Recorded:
-        """A new decision of the reviewer on one of their works (a new row in the log)."""
+        """A new decision of the reviewer on one of their works (a new row in the log).
+        ``withdraw_later``: a title/abstract change that takes the work out of full text
+        withdraws its full-text decisions too (else it is refused, naming them)."""
         self._require_assigned(work_id, phase, reviewer)
         request = DecisionRequest(work_id, phase, reviewer, decision, reason, note)
         with self._session(reviewer, phase) as context:
-            result = record_decision(context.store, context.config, request, via="web")
+            with self._blind_refusals():
+                result = record_decision(
+                    context.store, context.config, request, via="web", withdraw_later=withdraw_later
+                )
             context.session.advance()
         return result
 
@@ -480,16 +563,10 @@ class WebReview:
         reason: str = "",
         note: str = "",
     ) -> Recorded:
+        """The adjudicator's resolution of a conflict (a work without one is refused by the
+        screening rules; the browser offers no override)."""
         self.require_adjudicator(adjudicator)
         store = self.store()
-        if not sdb.work_exists(store.conn, work_id):
-            raise NotFound(f"no work {work_id} in this review")
-        found = outcome_of(store.conn, self.config, work_id, phase)
-        if found is None or found.status is not Status.CONFLICT:
-            status = found.status.value if found else "not screened"
-            raise ScreeningError(
-                f"work {work_id} has no open conflict at {phase.label} (it is {status})"
-            )
         return resolve(
             store, self.config, work_id, phase, decision, adjudicator, reason=reason, note=note
         )
@@ -501,6 +578,7 @@ class WebReview:
         self.config.reviewer(viewer)
         store = self.store()
         settings = load_ranking_settings(self.paths.screening)
+        state = phase_state(store, self.config)
         out = []
         for ps in stats(store, self.config):
             reviewers = tuple(
@@ -513,7 +591,7 @@ class WebReview:
                 )
                 for r in ps.reviewers
             )
-            history, works = self._blind_history(store, ps.phase, viewer)
+            history, works = self._blind_history(store, state, ps.phase, viewer)
             stopping = assess(
                 history,
                 works,
@@ -538,17 +616,21 @@ class WebReview:
                     tuple(ps.agreement),
                     stopping,
                     tuple(curve),
+                    rdb.current_stop(store, ps.phase.value),
                 )
             )
         return out
 
-    def _blind_history(self, store: Store, phase: Phase, viewer: str) -> tuple[list[bool], int]:
+    def _blind_history(
+        self, store: Store, state: PhaseState, phase: Phase, viewer: str
+    ) -> tuple[list[bool], int]:
         """The phase's works in the order first decided, labelled by final status, else by the
         viewer's own standing decision; works with neither are left out (their only decision
         is another reviewer's, not reconciled yet)."""
-        from rea.screening import final_decisions
-
-        finals = {f.work_id: f.status for f in final_decisions(store, self.config, phase)}
+        found = state.outcomes[phase]
+        finals = {
+            w: found[w].status if w in found else Status.PENDING for w in state.members[phase]
+        }
         own = {
             w: d
             for (w, who), (d, _reason) in sdb.standing_decisions(store, phase.value).items()

@@ -24,6 +24,8 @@ from rea.screening.model import (
 from rea.screening.service import (
     DecisionRequest,
     check_decision,
+    guard_full_text,
+    outcome_of,
     phase_state,
     write_decision,
 )
@@ -404,8 +406,25 @@ def import_csv(
             except ReaError as exc:
                 raise bad(exc.what) from exc
             requests.append((line, request))
+        before = {
+            r.work_id: outcome_of(conn, config, r.work_id, Phase.TITLE_ABSTRACT)
+            for _, r in requests
+            if r.phase is Phase.TITLE_ABSTRACT
+        }
         written = 0
         for _, request in requests:
             if write_decision(conn, config, request, via="import") is not None:
                 written += 1
+        # a file may not take a work out of full text where it has decisions (the whole file
+        # is refused, naming the row; nothing is stored)
+        for line, request in requests:
+            if request.work_id in before:
+                try:
+                    guard_full_text(
+                        conn, config, request.work_id, before.pop(request.work_id),
+                        withdraw_later=False, by=request.reviewer,
+                        what=f"{request.reviewer}'s {request.decision.value}",
+                    )  # fmt: skip
+                except ReaError as exc:
+                    raise ImportFormatError(exc.what, where=Location(path, line)) from exc
     return ImportResult(n_rows, written, len(requests) - written, blank)

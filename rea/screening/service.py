@@ -77,7 +77,7 @@ def _later_activity(conn: sqlite3.Connection, work_id: int) -> list[str]:
     return found
 
 
-def _guard_full_text(
+def guard_full_text(
     conn: sqlite3.Connection,
     config: ScreeningConfig,
     work_id: int,
@@ -329,7 +329,7 @@ def record_decision(
         check_decision(conn, config, request)
         before = _before(conn, config, request.work_id, request.phase)
         row_id = write_decision(conn, config, request, via=via, queue_order=queue_order)
-        withdrawn = _guard_full_text(
+        withdrawn = guard_full_text(
             conn, config, request.work_id, before, withdraw_later=withdraw_later,
             by=request.reviewer, what=f"{request.reviewer}'s {request.decision.value}",
         )  # fmt: skip
@@ -376,7 +376,7 @@ def undo_decision(
         row_id = db.insert_decision(
             conn, work_id=work_id, phase=phase.value, reviewer=reviewer, decision=UNDO, via=via
         )
-        withdrawn = _guard_full_text(
+        withdrawn = guard_full_text(
             conn, config, work_id, before, withdraw_later=withdraw_later, by=reviewer,
             what=f"undoing {reviewer}'s {standing.decision} at title/abstract",
         )  # fmt: skip
@@ -467,7 +467,7 @@ def resolve(
             note=note,
             override=own.status is not Status.CONFLICT,
         )
-        withdrawn = _guard_full_text(
+        withdrawn = guard_full_text(
             conn, config, work_id, before, withdraw_later=withdraw_later, by=",".join(names),
             what=f"the resolution {decision.value}",
         )  # fmt: skip

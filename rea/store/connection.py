@@ -74,16 +74,8 @@ class Store:
                 raise
             self.conn.execute(f"RELEASE {name}")
             return
-        begin(self.conn, self.path)
-        holder = _claim(self.path)
-        try:
+        with _locked(self.conn, self.path):
             yield self.conn
-        except BaseException:
-            _release(holder)
-            self.conn.rollback()
-            raise
-        _release(holder)
-        self.conn.execute("COMMIT")
 
     @property
     def schema_version(self) -> int:
@@ -127,7 +119,7 @@ def _release(holder: Path | None) -> None:
 
 @contextmanager
 def _locked(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
-    """One write transaction outside a Store (migrations): committed, or rolled back whole."""
+    """One write transaction, its holder noted: committed, or rolled back whole."""
     begin(conn, path)
     holder = _claim(path)
     try:

@@ -18,6 +18,7 @@ from flask import Flask, Response, g, jsonify, redirect, render_template, reques
 from werkzeug.exceptions import HTTPException
 
 from rea.errors import NotFound, ReaError, ScreeningError
+from rea.pipeline.screening import REASON_KEYS
 from rea.pipeline.serve import PhaseProgress, WebReview, WorkPage, hash_token
 from rea.screening import Decision, Phase, Reviewer, StudyType, WorkView
 from rea.web.security import (
@@ -33,8 +34,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: How many decisions the "My decisions" page lists at once.
 PER_PAGE = 50
-#: Keys of the exclusion reasons on the screening page, in the terminal screen's order.
-REASON_KEYS = "1234567890abcdfghjklnoprtvwxyz"
 MAX_NOTE = 4000
 
 
@@ -138,6 +137,14 @@ def page_json(review: WebReview, page: WorkPage) -> dict[str, Any]:
         "total": page.total,
         "message": page.message,
         "last_decided": page.last_decided,
+        "written": page.written,
+        "question": None
+        if page.question is None
+        else {
+            "kind": page.question.kind,
+            "work_id": page.question.work_id,
+            "text": page.question.text,
+        },
         "work": work_json(review, page.work) if page.work else None,
         "full_text": None
         if full is None
@@ -154,7 +161,7 @@ def curve_points(progress: PhaseProgress, width: int = 560, height: int = 240) -
     """The recall curve as SVG polyline points, at most about 400 of them."""
     curve = progress.curve
     last_x = max(curve[-1][0], 1)
-    top = max(progress.works and max(y for _, y in curve), 1)
+    top = max(max(y for _, y in curve), 1)
     step = max(1, len(curve) // 400)
     picked = [*curve[::step], curve[-1]]
     return " ".join(
@@ -339,7 +346,16 @@ def create_app(review: WebReview, *, csrf: CsrfKeys | None = None) -> Flask:
     def api_undo(phase: str) -> Any:
         p = parse_phase(phase)
         v = screener(p)
-        return jsonify(page_json(review, review.undo(v.reviewer.name, p)))
+        body = _json_body()
+        asked = body.get("work_id")
+        page = review.undo(
+            v.reviewer.name,
+            p,
+            work_id=None if asked is None else _work_id(asked),
+            confirmed=body.get("confirmed") is True,
+            withdraw_later=body.get("withdraw_later") is True,
+        )
+        return jsonify(page_json(review, page))
 
     @app.post("/api/screen/<phase>/skip")
     @signed_in
@@ -425,6 +441,7 @@ def create_app(review: WebReview, *, csrf: CsrfKeys | None = None) -> Flask:
             _decision(form.get("decision")),
             reason=_text(form.get("reason"), "reason", 100),
             note=_text(form.get("note"), "note"),
+            withdraw_later=form.get("withdraw_later") == "1",
         )
         back = form.get("back", "")
         if not back.startswith("/decisions") or back.startswith("//"):

@@ -72,6 +72,7 @@
     let mode = 'work';
     let busy = false;
     let typeFor = null;
+    let asked = null;
 
     function say(text, isError) {
       const m = el('message');
@@ -80,7 +81,9 @@
     }
 
     function show(panel) {
-      for (const id of ['reason-menu', 'note-box', 'type-menu', 'help']) { el(id).hidden = id !== panel; }
+      for (const id of ['reason-menu', 'note-box', 'type-menu', 'help', 'confirm-box']) {
+        el(id).hidden = id !== panel;
+      }
     }
 
     function render(data) {
@@ -187,8 +190,7 @@
       const workId = page.work.work_id;
       act('POST', base + '/decide', { work_id: workId, decision: decision, reason: reason || '' },
         function (data) {
-          const written = data.message && data.message.indexOf('unchanged') < 0;
-          if (phase === 'full_text' && decision !== 'exclude' && written) {
+          if (phase === 'full_text' && decision !== 'exclude' && data.written) {
             typeFor = workId;
             mode = 'type';
             show('type-menu');
@@ -196,8 +198,31 @@
         });
     }
 
+    function ask(data) {
+      // the server asks before an undo goes ahead: y sends it again, confirmed
+      if (!data.question) { return; }
+      asked = data.question;
+      mode = 'confirm';
+      el('confirm-text').textContent = asked.text;
+      show('confirm-box');
+      say('Press y to go ahead, n to leave it.', false);
+    }
+
     function onKey(key) {
       if (busy) { return; }
+      if (mode === 'confirm') {
+        const question = asked;
+        mode = 'work';
+        asked = null;
+        show(null);
+        if (key === 'y' && question) {
+          act('POST', base + '/undo', { work_id: question.work_id, confirmed: true,
+                                        withdraw_later: question.kind === 'later' }, ask);
+        } else {
+          say('nothing undone', false);
+        }
+        return;
+      }
       if (mode === 'help') { mode = 'work'; show(null); return; }
       if (mode === 'type') {
         const types = { r: 'review', p: 'primary', g: 'grey' };
@@ -222,7 +247,7 @@
         return;
       }
       if (key === '?') { mode = 'help'; show('help'); return; }
-      if (key === 'u') { act('POST', base + '/undo', {}); return; }
+      if (key === 'u') { act('POST', base + '/undo', {}, ask); return; }
       if (!page || !page.work) { return; }
       if (key === 'i') { decide('include'); }
       else if (key === 'm') { decide('maybe'); }
